@@ -1,0 +1,40 @@
+lib_LTLIBRARIES += lib/libperfsight.la
+lib_libperfsight_la_SOURCES = \
+	lib/contention.c \
+	lib/element.c \
+	lib/reader.c \
+	lib/record.c \
+	lib/rootcause.c \
+	lib/rulebook.c \
+	lib/topology.c \
+	lib/util.c \
+	lib/util.h \
+	lib/window.c
+nodist_lib_libperfsight_la_SOURCES = lib/rulebook-default.c
+lib_libperfsight_la_LIBADD = $(JANSSON_LIBS) $(LIBS)
+lib_libperfsight_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
+
+perfsightincludedir = $(includedir)/perfsight
+perfsightinclude_HEADERS = \
+	lib/perfsight/contention.h \
+	lib/perfsight/element.h \
+	lib/perfsight/record.h \
+	lib/perfsight/rootcause.h \
+	lib/perfsight/rulebook.h \
+	lib/perfsight/topology.h \
+	lib/perfsight/window.h
+
+# The rule book is data: installed for operators to read and copy, and
+# compiled in so that an uninstalled build has it too.
+dist_pkgdata_DATA += data/rulebook
+lib/rulebook-default.c: data/rulebook
+	$(AM_V_GEN){ \
+	  echo '/* Generated from data/rulebook; do not edit. */'; \
+	  echo '#include <config.h>'; \
+	  echo '#include "perfsight/rulebook.h"'; \
+	  echo 'const char ps_rulebook_default_text[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' \
+	    $(srcdir)/data/rulebook; \
+	  echo ';'; \
+	} > $@.tmp && mv $@.tmp $@
+CLEANFILES += lib/rulebook-default.c

@@ -1,0 +1,368 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <config.h>
+#include "perfsight/rootcause.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+/* Algorithm 2.  A middlebox is ReadBlocked if it spent longer in its input
+ * method than copying its input at the vNIC's capacity takes (t_in > b_in /
+ * C), WriteBlocked likewise on output.  Where the paper then strikes out
+ * everything downstream of a ReadBlocked middlebox and upstream of a
+ * WriteBlocked one, we ask of each busy (Normal) middlebox whether its
+ * neighbours' blocking points at it; that gives the same answer on chains
+ * and stays right on DAGs, where one branch's blocking must not clear a
+ * middlebox that starves another.  docs/diagnoses.md has the cases. */
+
+const char *
+ps_mb_state_name(enum ps_mb_state state)
+{
+    return (state == PS_MB_READ_BLOCKED ? "ReadBlocked"
+            : state == PS_MB_WRITE_BLOCKED ? "WriteBlocked"
+            : "Normal");
+}
+
+static const struct ps_delta *
+find_delta(const struct ps_window *w, const char *host, const char *element,
+           char **errp, const char *tenant, const char *id)
+{
+    const struct ps_delta *d = ps_window_find(w, host, element);
+    if (d) {
+        return d;
+    }
+    const char *why = "is not in the recording";
+    for (size_t i = 0; i < w->n_appeared; i++) {
+        if (!strcmp(w->appeared[i].host, host)
+            && !strcmp(w->appeared[i].element, element)) {
+            why = "has only one sample in the window (it appeared)";
+        }
+    }
+    for (size_t i = 0; i < w->n_vanished; i++) {
+        if (!strcmp(w->vanished[i].host, host)
+            && !strcmp(w->vanished[i].element, element)) {
+            why = "vanished before the window's last sample";
+        }
+    }
+    *errp = ps_xasprintf("tenant \"%s\": middlebox \"%s\": element \"%s\" "
+                         "of host \"%s\" %s", tenant, id, element, host, why);
+    return NULL;
+}
+
+static char *
+measure(const struct ps_topo_tenant *tenant, const struct ps_topo_node *node,
+        const struct ps_window *w, struct ps_mb_verdict *v)
+{
+    char *error = NULL;
+    const struct ps_delta *d = find_delta(w, node->host, node->element,
+                                          &error, tenant->id, node->id);
+    if (!d) {
+        return error;
+    }
+    if (d->type != PS_MIDDLEBOX) {
+        return ps_xasprintf("tenant \"%s\": middlebox \"%s\": element \"%s\" "
+                            "is of type %s, not middlebox", tenant->id,
+                            node->id, node->element,
+                            ps_element_type_name(d->type));
+    }
+    static const enum ps_counter needed[] = {
+        PS_IN_BYTES, PS_IN_TIME_NS, PS_OUT_BYTES, PS_OUT_TIME_NS,
+    };
+    for (size_t i = 0; i < PS_ARRAY_SIZE(needed); i++) {
+        if (!ps_delta_has(d, needed[i])) {
+            return ps_xasprintf("tenant \"%s\": middlebox \"%s\": element "
+                                "\"%s\" lacks attrs.%s in one of the "
+                                "window's samples", tenant->id, node->id,
+                                node->element, ps_counter_name(needed[i]));
+        }
+    }
+
+    double capacity_bps = node->capacity_bps;
+    if (!capacity_bps && ps_delta_has_gauge(d, PS_CAPACITY_BPS)) {
+        capacity_bps = d->gauges[PS_CAPACITY_BPS];
+    }
+    if (capacity_bps <= 0) {
+        return ps_xasprintf("tenant \"%s\": middlebox \"%s\": capacity "
+                            "unknown (give \"capacity_bps\" in the topology "
+                            "or in the element's records)", tenant->id,
+                            node->id);
+    }
+
+    v->node = node;
+    v->delta = d;
+    v->capacity = capacity_bps / 8;
+    v->b_in = d->d[PS_IN_BYTES];
+    v->t_in = d->d[PS_IN_TIME_NS] / 1e9;
+    v->b_out = d->d[PS_OUT_BYTES];
+    v->t_out = d->d[PS_OUT_TIME_NS] / 1e9;
+    v->read_blocked = v->t_in > v->b_in / v->capacity;
+    v->write_blocked = v->t_out > v->b_out / v->capacity;
+
+    if (v->read_blocked && v->write_blocked) {
+        /* Waiting on both sides: report the side it waited on longer. */
+        double read_wait = v->t_in - v->b_in / v->capacity;
+        double write_wait = v->t_out - v->b_out / v->capacity;
+        v->state = (write_wait > read_wait ? PS_MB_WRITE_BLOCKED
+                    : PS_MB_READ_BLOCKED);
+    } else {
+        v->state = (v->read_blocked ? PS_MB_READ_BLOCKED
+                    : v->write_blocked ? PS_MB_WRITE_BLOCKED
+                    : PS_MB_NORMAL);
+    }
+    return NULL;
+}
+
+static void
+add_cause(struct ps_rootcause *rc, const char *id, bool endpoint,
+          const char *state, char *why)
+{
+    for (size_t i = 0; i < rc->n_causes; i++) {
+        if (!strcmp(rc->causes[i].id, id)) {
+            char *both = ps_xasprintf("%s; %s", rc->causes[i].why, why);
+            free(rc->causes[i].why);
+            free(why);
+            rc->causes[i].why = both;
+            return;
+        }
+    }
+    rc->causes = ps_xrealloc(rc->causes,
+                             (rc->n_causes + 1) * sizeof *rc->causes);
+    rc->causes[rc->n_causes++] = (struct ps_root_cause) {
+        .id = id, .endpoint = endpoint, .state = state, .why = why,
+    };
+}
+
+/* Middleboxes come first in the node array, so a node index below
+ * 'n_mbs' is measured. */
+static const struct ps_mb_verdict *
+measured(const struct ps_rootcause *rc, size_t node_idx)
+{
+    return node_idx < rc->n_mbs ? &rc->mbs[node_idx] : NULL;
+}
+
+static bool
+is_overloaded_mb(const struct ps_rootcause *rc, size_t node_idx)
+{
+    for (size_t i = 0; i < rc->n_causes; i++) {
+        if (!rc->causes[i].endpoint
+            && !strcmp(rc->causes[i].id,
+                       rc->tenant->nodes[node_idx].id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A busy middlebox is a root cause if a predecessor waits to write to it,
+ * or if nothing upstream starves it and either a successor waits for its
+ * output or no successor shows the problem is further downstream. */
+static void
+find_overloaded(struct ps_rootcause *rc)
+{
+    for (size_t o = 0; o < rc->tenant->n_order; o++) {
+        size_t i = rc->tenant->order[o];
+        const struct ps_mb_verdict *v = measured(rc, i);
+        if (!v || v->read_blocked || v->write_blocked) {
+            continue;
+        }
+        const struct ps_topo_node *node = v->node;
+        const char *wb_pred = NULL, *rb_pred = NULL;
+        const char *rb_succ = NULL, *wb_succ = NULL;
+        for (size_t j = 0; j < node->n_pred; j++) {
+            const struct ps_mb_verdict *p = measured(rc, node->pred[j]);
+            if (p && p->write_blocked && !wb_pred) {
+                wb_pred = p->node->id;
+            }
+            if (p && p->read_blocked && !rb_pred) {
+                rb_pred = p->node->id;
+            }
+        }
+        for (size_t j = 0; j < node->n_succ; j++) {
+            const struct ps_mb_verdict *s = measured(rc, node->succ[j]);
+            if (s && s->read_blocked && !rb_succ) {
+                rb_succ = s->node->id;
+            }
+            if (s && s->write_blocked && !wb_succ) {
+                wb_succ = s->node->id;
+            }
+        }
+
+        char *why = NULL;
+        if (wb_pred) {
+            why = ps_xasprintf("busy (neither read- nor write-blocked) while "
+                               "%s waits to write to it", wb_pred);
+        } else if (!rb_pred && rb_succ) {
+            why = ps_xasprintf("busy (neither read- nor write-blocked) while "
+                               "%s waits for its output", rb_succ);
+        } else if (!rb_pred && !wb_succ) {
+            why = ps_xstrdup("busy (neither read- nor write-blocked) and "
+                             "no neighbour's blocking points elsewhere");
+        }
+        if (why) {
+            add_cause(rc, node->id, false, "Overloaded", why);
+        }
+    }
+}
+
+/* Endpoints have no counters: name one only where the measured middleboxes
+ * around it are blocked on it and no measured middlebox explains that. */
+static void
+find_endpoints(struct ps_rootcause *rc)
+{
+    const struct ps_topo_tenant *t = rc->tenant;
+
+    /* A sink: a middlebox waits to write although its measured successors
+     * all wait for input, so it waits on its unmeasured successors. */
+    for (size_t o = 0; o < t->n_order; o++) {
+        const struct ps_mb_verdict *v = measured(rc, t->order[o]);
+        if (!v || !v->write_blocked) {
+            continue;
+        }
+        bool all_read_blocked = true;
+        for (size_t j = 0; j < v->node->n_succ; j++) {
+            const struct ps_mb_verdict *s = measured(rc, v->node->succ[j]);
+            if (s && !s->read_blocked) {
+                all_read_blocked = false;
+            }
+        }
+        for (size_t j = 0; all_read_blocked && j < v->node->n_succ; j++) {
+            size_t s = v->node->succ[j];
+            if (!measured(rc, s)) {
+                add_cause(rc, t->nodes[s].id, true, "Overloaded",
+                          ps_xasprintf("%s is write-blocked (%.3f s writing "
+                                       "%.0f bytes, %.3f s at capacity) and "
+                                       "no measured successor of it takes "
+                                       "the blame", v->node->id, v->t_out,
+                                       v->b_out, v->b_out / v->capacity));
+            }
+        }
+    }
+
+    /* A source: every measured middlebox it feeds waits for input, and for
+     * one of them no measured predecessor is the overloaded culprit. */
+    for (size_t o = 0; o < t->n_order; o++) {
+        size_t e = t->order[o];
+        const struct ps_topo_node *node = &t->nodes[e];
+        if (measured(rc, e)) {
+            continue;
+        }
+        size_t n_measured = 0;
+        bool all_read_blocked = true, unexplained = false;
+        const char *example = NULL;
+        for (size_t j = 0; j < node->n_succ; j++) {
+            const struct ps_mb_verdict *s = measured(rc, node->succ[j]);
+            if (!s) {
+                continue;
+            }
+            n_measured++;
+            if (!s->read_blocked) {
+                all_read_blocked = false;
+                continue;
+            }
+            bool explained = false;
+            for (size_t k = 0; k < s->node->n_pred; k++) {
+                explained |= (measured(rc, s->node->pred[k])
+                              && is_overloaded_mb(rc, s->node->pred[k]));
+            }
+            if (!explained) {
+                unexplained = true;
+                example = s->node->id;
+            }
+        }
+        if (n_measured && all_read_blocked && unexplained) {
+            add_cause(rc, node->id, true, "Underloaded",
+                      ps_xasprintf("every measured middlebox it feeds is "
+                                   "read-blocked (%s waits for input that "
+                                   "no overloaded middlebox withholds)",
+                                   example));
+        }
+    }
+}
+
+char *
+ps_rootcause_diagnose(const struct ps_topo_tenant *tenant,
+                      const struct ps_window *w, struct ps_rootcause *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->tenant = tenant;
+    rc->mbs = ps_xcalloc(tenant->n_middleboxes + 1, sizeof *rc->mbs);
+    rc->n_mbs = tenant->n_middleboxes;
+
+    for (size_t i = 0; i < tenant->n_middleboxes; i++) {
+        char *error = measure(tenant, &tenant->nodes[i], w, &rc->mbs[i]);
+        if (error) {
+            ps_rootcause_destroy(rc);
+            return error;
+        }
+    }
+    find_overloaded(rc);
+    find_endpoints(rc);
+    return NULL;
+}
+
+void
+ps_rootcause_destroy(struct ps_rootcause *rc)
+{
+    for (size_t i = 0; i < rc->n_causes; i++) {
+        free(rc->causes[i].why);
+    }
+    free(rc->causes);
+    free(rc->mbs);
+    memset(rc, 0, sizeof *rc);
+}
+
+json_t *
+ps_rootcause_to_json(const struct ps_rootcause *rc)
+{
+    json_t *obj = json_object();
+    json_t *states = json_object();
+    json_t *mbs = json_array();
+
+    json_object_set_new(obj, "tenant", json_string(rc->tenant->id));
+    for (size_t i = 0; i < rc->n_mbs; i++) {
+        const struct ps_mb_verdict *v = &rc->mbs[i];
+        json_object_set_new(states, v->node->id,
+                            json_string(ps_mb_state_name(v->state)));
+
+        json_t *m = json_object();
+        json_object_set_new(m, "id", json_string(v->node->id));
+        json_object_set_new(m, "host", json_string(v->node->host));
+        json_object_set_new(m, "element", json_string(v->node->element));
+        json_object_set_new(m, "state",
+                            json_string(ps_mb_state_name(v->state)));
+        json_object_set_new(m, "read_blocked",
+                            json_boolean(v->read_blocked));
+        json_object_set_new(m, "write_blocked",
+                            json_boolean(v->write_blocked));
+        json_object_set_new(m, "capacity_bps", json_real(v->capacity * 8));
+        json_object_set_new(m, "window_s", json_real(v->delta->dt));
+        json_object_set_new(m, "in_bytes", json_real(v->b_in));
+        json_object_set_new(m, "in_time_s", json_real(v->t_in));
+        json_object_set_new(m, "in_time_at_capacity_s",
+                            json_real(v->b_in / v->capacity));
+        json_object_set_new(m, "out_bytes", json_real(v->b_out));
+        json_object_set_new(m, "out_time_s", json_real(v->t_out));
+        json_object_set_new(m, "out_time_at_capacity_s",
+                            json_real(v->b_out / v->capacity));
+        json_array_append_new(mbs, m);
+    }
+    json_object_set_new(obj, "states", states);
+
+    json_t *causes = json_array();
+    for (size_t i = 0; i < rc->n_causes; i++) {
+        const struct ps_root_cause *c = &rc->causes[i];
+        json_t *cj = json_object();
+        json_object_set_new(cj, "id", json_string(c->id));
+        json_object_set_new(cj, "state", json_string(c->state));
+        json_object_set_new(cj, "endpoint", json_boolean(c->endpoint));
+        json_object_set_new(cj, "why", json_string(c->why));
+        json_array_append_new(causes, cj);
+    }
+    json_object_set_new(obj, "root_causes", causes);
+    json_object_set_new(obj, "middleboxes", mbs);
+    return obj;
+}

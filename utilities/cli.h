@@ -1,0 +1,56 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#ifndef PERFSIGHT_CLI_H
+#define PERFSIGHT_CLI_H 1
+
+/* What the perfsight subcommands share: their options, loading the window,
+ * and the error conventions (exit 1 on bad input, 2 on bad usage). */
+
+#include <stdbool.h>
+#include <jansson.h>
+#include "perfsight/window.h"
+
+enum cli_format {
+    CLI_TEXT,
+    CLI_JSON,
+};
+
+struct cli_options {
+    const char *input;          /* --input FILE, or NULL for live agents. */
+    const char *topology;       /* --topology FILE. */
+    const char *rulebook;       /* --rulebook FILE. */
+    const char *tenant;         /* --tenant ID. */
+    const char *host;           /* --host ID. */
+    struct ps_window_options window;
+    enum cli_format format;
+};
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+
+void cli_fatal(int status, const char *format, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Builds the window from the options' input, or exits with a message. */
+struct ps_window *cli_load_window(const struct cli_options *);
+
+/* The "window" object of JSON output. */
+json_t *cli_window_json(const struct ps_window *);
+
+/* Prints the window's extent and its appeared/vanished elements. */
+void cli_print_window(const struct ps_window *);
+
+/* Dumps 'json' (taking ownership) to stdout. */
+void cli_print_json(json_t *);
+
+/* Formats 'x' with a k/M/G suffix into 'buf'. */
+const char *cli_human(double x, char *buf, size_t size);
+
+int cmd_show(const struct cli_options *);
+int cmd_diagnose_contention(const struct cli_options *);
+int cmd_diagnose_rootcause(const struct cli_options *);
+
+#endif /* cli.h */

@@ -1,0 +1,191 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* perfsight: the operator's command.  Parses options and dispatches to one
+ * file per subcommand; the logic lives in libperfsight. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static void
+usage(void)
+{
+    printf("\
+%s: where packets are lost in a virtualised host, and why\n\
+usage: %s COMMAND [OPTIONS]\n\
+\n\
+Commands:\n\
+  show                     elements with their rates and losses\n\
+  diagnose contention      contention or bottleneck per host (Algorithm 1)\n\
+  diagnose rootcause       root cause in middlebox chains (Algorithm 2)\n\
+\n\
+Options:\n\
+  -i, --input FILE         recorded records (JSON array or JSON Lines;\n\
+                           - for standard input)\n\
+  -t, --topology FILE      tenants, middleboxes and links (rootcause)\n\
+  -w, --window SECONDS     window length; default: each element's last two\n\
+                           samples\n\
+  -e, --end NS             ignore samples after this time (ns since the\n\
+                           epoch)\n\
+  -f, --format text|json   output format (default: text)\n\
+  -r, --rulebook FILE      rule book for contention (default: %s)\n\
+      --tenant ID          only this tenant (rootcause)\n\
+      --host ID            only this host (show, contention)\n\
+  -h, --help               this help\n\
+  -V, --version            version\n\
+\n\
+Exit status: 0 when it ran (whatever the verdict), 1 on bad input,\n\
+2 on bad usage.  See perfsight(8).\n",
+           PACKAGE_NAME, PACKAGE_NAME, PKGDATADIR "/rulebook");
+}
+
+static double
+parse_seconds(const char *s)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (*end || errno || !isfinite(d) || d <= 0 || d > 1e9) {
+        cli_fatal(EXIT_USAGE, "--window: \"%s\" is not a positive number "
+                  "of seconds", s);
+    }
+    return d;
+}
+
+static long long
+parse_end(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno || v <= 0) {
+        cli_fatal(EXIT_USAGE, "--end: \"%s\" is not a positive integer "
+                  "(nanoseconds since the epoch)", s);
+    }
+    return v;
+}
+
+struct command {
+    const char *name;
+    const char *sub;            /* Second word, or NULL. */
+    int (*run)(const struct cli_options *);
+};
+
+static const struct command commands[] = {
+    { "show", NULL, cmd_show },
+    { "diagnose", "contention", cmd_diagnose_contention },
+    { "diagnose", "rootcause", cmd_diagnose_rootcause },
+};
+
+int
+main(int argc, char *argv[])
+{
+    enum { OPT_TENANT = 256, OPT_HOST };
+    static const struct option long_options[] = {
+        { "input", required_argument, NULL, 'i' },
+        { "topology", required_argument, NULL, 't' },
+        { "window", required_argument, NULL, 'w' },
+        { "end", required_argument, NULL, 'e' },
+        { "format", required_argument, NULL, 'f' },
+        { "rulebook", required_argument, NULL, 'r' },
+        { "tenant", required_argument, NULL, OPT_TENANT },
+        { "host", required_argument, NULL, OPT_HOST },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct cli_options opts = { .format = CLI_TEXT };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "i:t:w:e:f:r:hV", long_options,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            opts.input = optarg;
+            break;
+        case 't':
+            opts.topology = optarg;
+            break;
+        case 'w':
+            opts.window.seconds = parse_seconds(optarg);
+            break;
+        case 'e':
+            opts.window.end_ns = parse_end(optarg);
+            break;
+        case 'f':
+            if (!strcmp(optarg, "text")) {
+                opts.format = CLI_TEXT;
+            } else if (!strcmp(optarg, "json")) {
+                opts.format = CLI_JSON;
+            } else {
+                cli_fatal(EXIT_USAGE, "--format: \"%s\" is not text or "
+                          "json", optarg);
+            }
+            break;
+        case 'r':
+            opts.rulebook = optarg;
+            break;
+        case OPT_TENANT:
+            opts.tenant = optarg;
+            break;
+        case OPT_HOST:
+            opts.host = optarg;
+            break;
+        case 'h':
+            usage();
+            return 0;
+        case 'V':
+            printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+            return 0;
+        case '?':
+        default:
+            if (optopt && strchr("itwefr", optopt)) {
+                cli_fatal(EXIT_USAGE, "option -%c needs an argument",
+                          optopt);
+            } else if (optopt) {
+                cli_fatal(EXIT_USAGE, "unknown option -%c (see --help)",
+                          optopt);
+            }
+            cli_fatal(EXIT_USAGE, "unknown option or missing argument: "
+                      "\"%s\" (see --help)", argv[optind - 1]);
+        }
+    }
+
+    int n_words = argc - optind;
+    char **words = &argv[optind];
+    if (!n_words) {
+        cli_fatal(EXIT_USAGE, "no command given (see --help)");
+    }
+    if (!strcmp(words[0], "watch") || !strcmp(words[0], "record")) {
+        cli_fatal(EXIT_USAGE, "\"%s\" reads live agents, which this version "
+                  "does not support yet", words[0]);
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const struct command *cmd = &commands[i];
+        int needed = cmd->sub ? 2 : 1;
+        if (strcmp(words[0], cmd->name)
+            || (cmd->sub && (n_words < 2 || strcmp(words[1], cmd->sub)))) {
+            continue;
+        }
+        if (n_words > needed) {
+            cli_fatal(EXIT_USAGE, "unexpected argument \"%s\" (see --help)",
+                      words[needed]);
+        }
+        return cmd->run(&opts);
+    }
+    if (!strcmp(words[0], "diagnose")) {
+        cli_fatal(EXIT_USAGE, "%s: \"diagnose\" takes \"contention\" or "
+                  "\"rootcause\"", n_words > 1 ? words[1] : "missing");
+    }
+    cli_fatal(EXIT_USAGE, "unknown command \"%s\" (see --help)", words[0]);
+}
