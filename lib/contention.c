@@ -231,11 +231,24 @@ dominant_reason(const struct ps_contention *c)
     return best;
 }
 
+static int
+compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 static void
 decide_scope(const struct ps_rulebook *rb, struct ps_contention *c)
 {
-    uint64_t top = c->losses[0].loss;
+    uint64_t top = 0;
     size_t n_elements = 0;
+
+    for (size_t i = 0; i < c->n_losses; i++) {
+        if (c->losses[i].delta->type == c->location) {
+            top = c->losses[i].loss;
+            break;
+        }
+    }
     bool attributed = false;
 
     for (size_t i = 0; i < c->n_losses; i++) {
@@ -266,6 +279,9 @@ decide_scope(const struct ps_rulebook *rb, struct ps_contention *c)
     } else {
         size_t n = attributed ? c->n_vms : n_elements;
         c->scope = n >= 2 ? PS_SCOPE_AGGREGATED : PS_SCOPE_SINGLE;
+    }
+    if (c->n_vms > 1) {
+        qsort(c->vms, c->n_vms, sizeof *c->vms, compare_strings);
     }
 }
 
@@ -319,8 +335,20 @@ diagnose_host(const struct ps_rulebook *rb, const struct ps_delta *d,
     }
     qsort(c->losses, c->n_losses, sizeof *c->losses, compare_losses);
 
+    /* The location is the stage that loses most: a per-CPU backlog or a
+     * set of taps is one stage split over several elements. */
+    uint64_t by_type[PS_N_ELEMENT_TYPES] = { 0 };
+    for (size_t i = 0; i < c->n_losses; i++) {
+        by_type[c->losses[i].delta->type] += c->losses[i].loss;
+    }
     c->has_location = true;
     c->location = c->losses[0].delta->type;
+    for (int t = 0; t < PS_N_ELEMENT_TYPES; t++) {
+        if (by_type[t] > by_type[c->location]) {
+            c->location = t;
+        }
+    }
+    c->location_loss = by_type[c->location];
     c->reason = dominant_reason(c);
     decide_scope(rb, c);
     c->verdict = (c->scope == PS_SCOPE_SINGLE ? PS_VERDICT_BOTTLENECK
@@ -403,6 +431,7 @@ contention_to_json(const struct ps_contention *c)
 
     json_t *ev = json_object();
     json_object_set_new(ev, "total_loss", json_integer(c->total_loss));
+    json_object_set_new(ev, "location_loss", json_integer(c->location_loss));
     json_t *losses = json_array();
     for (size_t i = 0; i < c->n_losses && i < MAX_JSON_LOSSES; i++) {
         const struct ps_loss *l = &c->losses[i];

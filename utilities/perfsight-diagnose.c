@@ -65,14 +65,20 @@ print_contention(const struct ps_contention *c)
     print_list(c->vms, c->n_vms, "-");
     printf("\n");
 
-    const struct ps_loss *top = &c->losses[0];
-    printf("  evidence:  largest loss %llu packets at %s",
-           (unsigned long long) top->loss, top->delta->element);
+    const struct ps_loss *top = c->losses;
+    while (top->delta->type != c->location) {
+        top++;
+    }
+    printf("  evidence:  %llu packets lost at %s elements (the most), "
+           "%llu on the host in all;\n             largest at %s: %llu",
+           (unsigned long long) c->location_loss,
+           ps_element_type_name(c->location),
+           (unsigned long long) c->total_loss, top->delta->element,
+           (unsigned long long) top->loss);
     if (top->ratio >= 0) {
         printf(" (%.2f%% of offered)", top->ratio * 100);
     }
-    printf("; %llu lost on the host in all\n",
-           (unsigned long long) c->total_loss);
+    printf("\n");
     if (c->cpu_high != PS_EV_UNKNOWN) {
         printf("             host cpu_util %.2f (%s)\n", c->cpu_util,
                c->cpu_high ? "high" : "not high");

@@ -51,6 +51,7 @@ struct ps_contention {
     struct ps_loss *losses;     /* Significant losses, largest first. */
     size_t n_losses;
     uint64_t total_loss;
+    uint64_t location_loss;     /* Sum over the location's elements. */
 
     uint64_t backlog_drops;     /* Sum over the host's backlogs. */
     uint64_t deduplicated;      /* Backlog drops removed from the devices
