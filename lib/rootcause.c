@@ -157,55 +157,83 @@ is_overloaded_mb(const struct ps_rootcause *rc, size_t node_idx)
     return false;
 }
 
-/* A busy middlebox is a root cause if a predecessor waits to write to it,
- * or if nothing upstream starves it and either a successor waits for its
- * output or no successor shows the problem is further downstream. */
+/* A busy (Normal) middlebox M is a root cause if a predecessor waits to
+ * write to it; otherwise only if nothing upstream starves it ('starved':
+ * a read-blocked predecessor, or a busy one that is itself starved) and
+ * either a successor waits for its output or nothing downstream is backed
+ * up ('backed_up': a write-blocked successor, or a busy one that is itself
+ * backed up).  On a chain this is the paper's pruning; on a DAG one
+ * branch's blocking no longer clears a middlebox another branch points
+ * at. */
 static void
 find_overloaded(struct ps_rootcause *rc)
 {
-    for (size_t o = 0; o < rc->tenant->n_order; o++) {
-        size_t i = rc->tenant->order[o];
+    const struct ps_topo_tenant *t = rc->tenant;
+    bool *starved = ps_xcalloc(t->n_nodes + 1, sizeof *starved);
+    bool *backed_up = ps_xcalloc(t->n_nodes + 1, sizeof *backed_up);
+
+    for (size_t o = 0; o < t->n_order; o++) {
+        size_t i = t->order[o];
+        for (size_t j = 0; j < t->nodes[i].n_pred; j++) {
+            size_t p = t->nodes[i].pred[j];
+            const struct ps_mb_verdict *v = measured(rc, p);
+            if (v && (v->read_blocked
+                      || (!v->write_blocked && starved[p]))) {
+                starved[i] = true;
+            }
+        }
+    }
+    for (size_t o = t->n_order; o-- > 0; ) {
+        size_t i = t->order[o];
+        for (size_t j = 0; j < t->nodes[i].n_succ; j++) {
+            size_t s = t->nodes[i].succ[j];
+            const struct ps_mb_verdict *v = measured(rc, s);
+            if (v && (v->write_blocked
+                      || (!v->read_blocked && backed_up[s]))) {
+                backed_up[i] = true;
+            }
+        }
+    }
+
+    for (size_t o = 0; o < t->n_order; o++) {
+        size_t i = t->order[o];
         const struct ps_mb_verdict *v = measured(rc, i);
         if (!v || v->read_blocked || v->write_blocked) {
             continue;
         }
         const struct ps_topo_node *node = v->node;
-        const char *wb_pred = NULL, *rb_pred = NULL;
-        const char *rb_succ = NULL, *wb_succ = NULL;
+        const char *writer = NULL, *reader = NULL;
         for (size_t j = 0; j < node->n_pred; j++) {
             const struct ps_mb_verdict *p = measured(rc, node->pred[j]);
-            if (p && p->write_blocked && !wb_pred) {
-                wb_pred = p->node->id;
-            }
-            if (p && p->read_blocked && !rb_pred) {
-                rb_pred = p->node->id;
+            if (p && p->write_blocked && !writer) {
+                writer = p->node->id;
             }
         }
         for (size_t j = 0; j < node->n_succ; j++) {
             const struct ps_mb_verdict *s = measured(rc, node->succ[j]);
-            if (s && s->read_blocked && !rb_succ) {
-                rb_succ = s->node->id;
-            }
-            if (s && s->write_blocked && !wb_succ) {
-                wb_succ = s->node->id;
+            if (s && s->read_blocked && !reader) {
+                reader = s->node->id;
             }
         }
 
         char *why = NULL;
-        if (wb_pred) {
+        if (writer) {
             why = ps_xasprintf("busy (neither read- nor write-blocked) while "
-                               "%s waits to write to it", wb_pred);
-        } else if (!rb_pred && rb_succ) {
+                               "%s waits to write to it", writer);
+        } else if (!starved[i] && reader) {
             why = ps_xasprintf("busy (neither read- nor write-blocked) while "
-                               "%s waits for its output", rb_succ);
-        } else if (!rb_pred && !wb_succ) {
-            why = ps_xstrdup("busy (neither read- nor write-blocked) and "
-                             "no neighbour's blocking points elsewhere");
+                               "%s waits for its output", reader);
+        } else if (!starved[i] && !backed_up[i]) {
+            why = ps_xstrdup("busy (neither read- nor write-blocked), and "
+                             "nothing upstream starves it nor is anything "
+                             "downstream backed up");
         }
         if (why) {
             add_cause(rc, node->id, false, "Overloaded", why);
         }
     }
+    free(starved);
+    free(backed_up);
 }
 
 /* Endpoints have no counters: name one only where the measured middleboxes

@@ -112,6 +112,22 @@ parse_setting(struct ps_rulebook *rb, char *rest)
         return ps_xstrdup("\"set\" takes a name and a value");
     }
 
+    static const char *const known[] = {
+        "cpu_high", "near_capacity", "min_drops", "min_loss_ratio",
+        "vm_share",
+    };
+    size_t i;
+    for (i = 0; i < PS_ARRAY_SIZE(known); i++) {
+        if (!strcmp(name, known[i])) {
+            break;
+        }
+    }
+    if (i == PS_ARRAY_SIZE(known)) {
+        return ps_xasprintf("unknown setting \"%s\" (known: cpu_high, "
+                            "near_capacity, min_drops, min_loss_ratio, "
+                            "vm_share)", name);
+    }
+
     char *end;
     errno = 0;
     double d = strtod(value, &end);
@@ -127,15 +143,11 @@ parse_setting(struct ps_rulebook *rb, char *rest)
           : !strcmp(name, "near_capacity") ? &rb->near_capacity
           : !strcmp(name, "vm_share") ? &rb->vm_share
           : &rb->min_loss_ratio) = d;
-    } else if (!strcmp(name, "min_drops")) {
+    } else {
         if (d != floor(d) || d > 1e18) {
             return ps_xstrdup("min_drops must be a whole number");
         }
         rb->min_drops = d;
-    } else {
-        return ps_xasprintf("unknown setting \"%s\" (known: cpu_high, "
-                            "near_capacity, min_drops, min_loss_ratio, "
-                            "vm_share)", name);
     }
     return NULL;
 }

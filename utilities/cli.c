@@ -24,6 +24,17 @@ cli_fatal(int status, const char *format, ...)
     exit(status);
 }
 
+void
+cli_error(const char *format, ...)
+{
+    va_list args;
+    fputs("perfsight: ", stderr);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+}
+
 /* Unknown attribute names, each mentioned once. */
 struct unknown_names {
     const char *source;
@@ -65,7 +76,8 @@ cli_load_window(const struct cli_options *opts)
     }
     free(unknown.names);
     if (!w) {
-        cli_fatal(EXIT_BAD_INPUT, "%s", error);
+        cli_error("%s", error);
+        free(error);
     }
     return w;
 }

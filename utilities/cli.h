@@ -34,7 +34,11 @@ struct cli_options {
 void cli_fatal(int status, const char *format, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
-/* Builds the window from the options' input, or exits with a message. */
+/* Prints "perfsight: MESSAGE" to stderr. */
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Builds the window from the options' input.  On bad input prints why and
+ * returns NULL (the caller frees what it holds and exits 1). */
 struct ps_window *cli_load_window(const struct cli_options *);
 
 /* The "window" object of JSON output. */

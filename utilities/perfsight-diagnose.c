@@ -129,6 +129,10 @@ cmd_diagnose_contention(const struct cli_options *opts)
     struct ps_window *w = cli_load_window(opts);
     struct ps_contention_report report;
 
+    if (!w) {
+        ps_rulebook_destroy(rb);
+        return EXIT_BAD_INPUT;
+    }
     ps_contention_diagnose(rb, w, &report);
 
     bool found = !opts->host;
@@ -167,8 +171,8 @@ cmd_diagnose_contention(const struct cli_options *opts)
     ps_window_destroy(w);
     ps_rulebook_destroy(rb);
     if (!found) {
-        cli_fatal(EXIT_BAD_INPUT, "--host: no host \"%s\" in %s",
-                  opts->host, opts->input);
+        cli_error("--host: no host \"%s\" in %s", opts->host, opts->input);
+        return EXIT_BAD_INPUT;
     }
     return 0;
 }
@@ -222,31 +226,41 @@ cmd_diagnose_rootcause(const struct cli_options *opts)
         cli_fatal(EXIT_BAD_INPUT, "%s", error);
     }
     if (opts->tenant && !ps_topology_find_tenant(topo, opts->tenant)) {
-        cli_fatal(EXIT_BAD_INPUT, "--tenant: no tenant \"%s\" in %s",
-                  opts->tenant, opts->topology);
+        cli_error("--tenant: no tenant \"%s\" in %s", opts->tenant,
+                  opts->topology);
+        ps_topology_destroy(topo);
+        return EXIT_BAD_INPUT;
     }
     if (!topo->n_tenants) {
-        cli_fatal(EXIT_BAD_INPUT, "%s: no tenants", opts->topology);
+        cli_error("%s: no tenants", opts->topology);
+        ps_topology_destroy(topo);
+        return EXIT_BAD_INPUT;
     }
 
     struct ps_window *w = cli_load_window(opts);
+    if (!w) {
+        ps_topology_destroy(topo);
+        return EXIT_BAD_INPUT;
+    }
     struct ps_rootcause *results = calloc(topo->n_tenants,
                                           sizeof *results);
     size_t n = 0;
-    for (size_t i = 0; i < topo->n_tenants; i++) {
+    for (size_t i = 0; i < topo->n_tenants && !error; i++) {
         const struct ps_topo_tenant *t = &topo->tenants[i];
         if (opts->tenant && strcmp(t->id, opts->tenant)) {
             continue;
         }
         error = ps_rootcause_diagnose(t, w, &results[n]);
-        if (error) {
-            cli_fatal(EXIT_BAD_INPUT, "%s and %s: %s", opts->topology,
-                      opts->input, error);
+        if (!error) {
+            n++;
         }
-        n++;
     }
 
-    if (opts->format == CLI_JSON) {
+    int status = error ? EXIT_BAD_INPUT : 0;
+    if (error) {
+        cli_error("%s and %s: %s", opts->topology, opts->input, error);
+        free(error);
+    } else if (opts->format == CLI_JSON) {
         json_t *obj = json_object();
         json_t *tenants = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -268,5 +282,5 @@ cmd_diagnose_rootcause(const struct cli_options *opts)
     free(results);
     ps_window_destroy(w);
     ps_topology_destroy(topo);
-    return 0;
+    return status;
 }

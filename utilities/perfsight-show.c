@@ -120,6 +120,9 @@ cmd_show(const struct cli_options *opts)
     struct ps_window *w = cli_load_window(opts);
     size_t only = SIZE_MAX;
 
+    if (!w) {
+        return EXIT_BAD_INPUT;
+    }
     if (opts->host) {
         for (size_t h = 0; h < w->n_hosts; h++) {
             if (!strcmp(w->hosts[h], opts->host)) {
@@ -127,9 +130,10 @@ cmd_show(const struct cli_options *opts)
             }
         }
         if (only == SIZE_MAX) {
+            cli_error("--host: no host \"%s\" in %s", opts->host,
+                      opts->input);
             ps_window_destroy(w);
-            cli_fatal(EXIT_BAD_INPUT, "--host: no host \"%s\" in %s",
-                      opts->host, opts->input);
+            return EXIT_BAD_INPUT;
         }
     }
 

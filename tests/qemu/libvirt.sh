@@ -81,12 +81,12 @@ mkdir -p /run/libvirt
 libvirtd --pid-file /run/libvirtd.pid > "$TMP/libvirtd.log" 2>&1 &
 STARTED_LIBVIRTD=$!
 for _ in $(seq 1 100); do
-    V version >/dev/null 2>&1 && break
+    V list --all >/dev/null 2>&1 && break
     kill -0 "$STARTED_LIBVIRTD" 2>/dev/null || fail "libvirtd exited"
     sleep 0.2
 done
-V version >/dev/null 2>&1 || fail "libvirtd does not answer"
-say "libvirtd up ($(V version 2>/dev/null | grep -m1 'libvirt' | sed 's/.*: //'))"
+V list --all >/dev/null 2>&1 || fail "libvirtd does not answer"
+say "libvirtd up ($(libvirtd --version))"
 
 port=$((20000 + $$ % 20000))
 cat > "$TMP/dom.xml" <<EOF

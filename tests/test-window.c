@@ -1,0 +1,237 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* Windows: deltas and rates, resets, elements that appear or vanish, the
+ * choice of samples, and the paper's utility routines. */
+
+#include <config.h>
+#include "test-util.h"
+
+static void
+test_deltas_and_rates(void **state)
+{
+    struct text t = { 0 };
+    add_record(&t, 0, "h", "tap:a:to_guest", "tap", "vm1",
+               "\"in_packets\": 1000, \"in_bytes\": 1000000, "
+               "\"out_packets\": 900, \"out_bytes\": 900000, "
+               "\"drops\": 100, \"drops.full\": 100");
+    add_record(&t, 2, "h", "tap:a:to_guest", "tap", "vm1",
+               "\"in_packets\": 3000, \"in_bytes\": 3000000, "
+               "\"out_packets\": 2700, \"out_bytes\": 2700000, "
+               "\"drops\": 300, \"drops.full\": 250, \"drops.err\": 50");
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_non_null(w);
+    assert_int_equal(w->n_deltas, 1);
+    assert_int_equal(w->n_hosts, 1);
+
+    const struct ps_delta *d = ps_window_find(w, "h", "tap:a:to_guest");
+    assert_non_null(d);
+    assert_true(d->dt > 1.999 && d->dt < 2.001);
+    assert_int_equal(d->d[PS_IN_PACKETS], 2000);
+    assert_int_equal(d->d[PS_DROPS], 200);
+    assert_int_equal(d->reset, 0);
+    assert_true(ps_delta_rate(d, PS_IN_PACKETS) > 999.9
+                && ps_delta_rate(d, PS_IN_PACKETS) < 1000.1);
+    assert_int_equal(ps_delta_packet_loss(d), 200);
+    assert_true(ps_delta_avg_packet_size(d) == 1000.0);
+    /* Output bytes: 1,800,000 B in 2 s = 7.2 Mb/s. */
+    assert_true(ps_delta_throughput_bps(d) > 7.19e6
+                && ps_delta_throughput_bps(d) < 7.21e6);
+    /* A reason that appears counts from zero. */
+    assert_int_equal(d->n_reasons, 2);
+    assert_string_equal(d->reasons[0].name, "err");
+    assert_int_equal(d->reasons[0].delta, 50);
+    assert_int_equal(d->reasons[1].delta, 150);
+    assert_null(ps_window_find(w, "other", "tap:a:to_guest"));
+
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_loss_without_drops_counter(void **state)
+{
+    struct text t = { 0 };
+    add_record(&t, 0, "h", "e", "vnic", NULL,
+               "\"in_packets\": 10, \"out_packets\": 10");
+    add_record(&t, 1, "h", "e", "vnic", NULL,
+               "\"in_packets\": 110, \"out_packets\": 80");
+    add_record(&t, 0, "h", "f", "vnic", NULL,
+               "\"in_packets\": 10, \"out_packets\": 10");
+    /* More out than in (a queue draining) is no loss. */
+    add_record(&t, 1, "h", "f", "vnic", NULL,
+               "\"in_packets\": 20, \"out_packets\": 40");
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_int_equal(ps_delta_packet_loss(ps_window_find(w, "h", "e")), 30);
+    assert_int_equal(ps_delta_packet_loss(ps_window_find(w, "h", "f")), 0);
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_reset_is_not_negative(void **state)
+{
+    struct text t = { 0 };
+    add_record(&t, 0, "h", "e", "tap", NULL,
+               "\"in_packets\": 5000000, \"drops\": 40, \"drops.x\": 9");
+    add_record(&t, 1, "h", "e", "tap", NULL,
+               "\"in_packets\": 700, \"drops\": 3, \"drops.x\": 2");
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    const struct ps_delta *d = ps_window_find(w, "h", "e");
+    assert_int_equal(d->d[PS_IN_PACKETS], 700);
+    assert_int_equal(d->d[PS_DROPS], 3);
+    assert_int_equal(d->reasons[0].delta, 2);
+    assert_true(d->reset & (1u << PS_IN_PACKETS));
+    assert_true(d->reset & (1u << PS_DROPS));
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_appeared_and_vanished(void **state)
+{
+    struct text t = { 0 };
+    for (int s = 0; s < 3; s++) {
+        add_record(&t, s, "h", "stays", "tap", NULL, "\"drops\": %d", s);
+        add_record(&t, s, "h", "also", "tap", NULL, "\"drops\": %d", s);
+        if (s < 2) {
+            add_record(&t, s, "h", "gone", "tap", NULL, "\"drops\": %d", s);
+        }
+    }
+    add_record(&t, 2, "h", "new", "tap", NULL, "\"drops\": 1");
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_non_null(w);
+    assert_int_equal(w->n_deltas, 2);
+    assert_int_equal(w->n_appeared, 1);
+    assert_string_equal(w->appeared[0].element, "new");
+    assert_int_equal(w->n_vanished, 1);
+    assert_string_equal(w->vanished[0].element, "gone");
+    assert_int_equal(w->n_records, 9);
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_window_seconds(void **state)
+{
+    struct text t = { 0 };
+    /* Samples every second with jitter; counter = 100 * second. */
+    for (int s = 0; s <= 10; s++) {
+        double jitter = (s % 2 ? 0.003 : -0.002);
+        add_record(&t, s + jitter, "h", "e", "backlog", NULL,
+                   "\"drops\": %d", 100 * s);
+    }
+    char *error = NULL;
+    struct ps_window_options opts = { .seconds = 5 };
+    struct ps_window *w = window_from_text(t.s, &opts, &error);
+    const struct ps_delta *d = ps_window_find(w, "h", "e");
+    assert_int_equal(d->d[PS_DROPS], 500);
+    ps_window_destroy(w);
+
+    /* Default: the last two samples. */
+    w = window_from_text(t.s, NULL, &error);
+    assert_int_equal(ps_window_find(w, "h", "e")->d[PS_DROPS], 100);
+    ps_window_destroy(w);
+
+    /* A window longer than the recording has no start sample. */
+    opts.seconds = 60;
+    assert_null(window_from_text(t.s, &opts, &error));
+    assert_contains(error, "no element has two samples");
+    free(error);
+
+    /* --end picks an earlier window. */
+    opts = (struct ps_window_options) {
+        .seconds = 2, .end_ns = (long long) ((T0 + 6.5) * 1e9),
+    };
+    w = window_from_text(t.s, &opts, &error);
+    d = ps_window_find(w, "h", "e");
+    assert_int_equal(d->d[PS_DROPS], 200);
+    assert_true(d->t1_ns < (long long) ((T0 + 6.5) * 1e9));
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_errors(void **state)
+{
+    struct text t = { 0 };
+    char *error = NULL;
+
+    assert_null(window_from_text("", NULL, &error));
+    assert_contains(error, "no records (empty input)");
+    free(error);
+
+    add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 1");
+    add_record(&t, 0, "h", "f", "tap", NULL, "\"drops\": 1");
+    assert_null(window_from_text(t.s, NULL, &error));
+    assert_contains(error, "no element has two samples in the window "
+                    "(2 records read)");
+    free(error);
+
+    /* Time going backwards within an element. */
+    add_record(&t, -1, "h", "e", "tap", NULL, "\"drops\": 1");
+    assert_null(window_from_text(t.s, NULL, &error));
+    assert_contains(error, "element \"e\" of host \"h\": ts_ns");
+    assert_contains(error, "is not later than its previous sample's");
+    free(error);
+    text_free(&t);
+
+    /* An element may not change type. */
+    add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 1");
+    add_record(&t, 1, "h", "e", "vnic", NULL, "\"drops\": 1");
+    assert_null(window_from_text(t.s, NULL, &error));
+    assert_contains(error, "changed type from tap to vnic");
+    free(error);
+    text_free(&t);
+    (void) state;
+}
+
+static void
+test_hosts_grouped(void **state)
+{
+    struct text t = { 0 };
+    for (int s = 0; s < 2; s++) {
+        add_record(&t, s, "a", "x", "tap", NULL, "\"drops\": %d", s);
+        add_record(&t, s, "b", "x", "tap", NULL, "\"drops\": %d", 2 * s);
+        add_record(&t, s, "a", "y", "tap", NULL, "\"drops\": %d", 3 * s);
+    }
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_int_equal(w->n_hosts, 2);
+    assert_int_equal(w->n_deltas, 3);
+    assert_string_equal(w->deltas[0].host, "a");
+    assert_string_equal(w->deltas[1].host, "a");
+    assert_string_equal(w->deltas[1].element, "y");
+    assert_string_equal(w->deltas[2].host, "b");
+    assert_int_equal(w->deltas[2].host_idx, 1);
+    assert_int_equal(ps_window_find(w, "b", "x")->d[PS_DROPS], 2);
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deltas_and_rates),
+        cmocka_unit_test(test_loss_without_drops_counter),
+        cmocka_unit_test(test_reset_is_not_negative),
+        cmocka_unit_test(test_appeared_and_vanished),
+        cmocka_unit_test(test_window_seconds),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_hosts_grouped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
