@@ -176,8 +176,12 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
     if (r->ts_ns > hi->last_ns) {
         hi->last_ns = r->ts_ns;
     }
-    s->samples = ps_grow(s->samples, &s->allocated, s->n + 1,
-                         sizeof *s->samples);
+    if (s->n == s->allocated) {
+        /* Most elements never hold more than two samples. */
+        s->allocated = s->allocated ? 2 * s->allocated : 2;
+        s->samples = ps_xrealloc(s->samples,
+                                 s->allocated * sizeof *s->samples);
+    }
     s->samples[s->n++] = *r;
     ps_record_init(r);
     prune(b, s);
