@@ -1,0 +1,5 @@
+dist_man_MANS += docs/perfsight.8
+EXTRA_DIST += \
+	docs/design.md \
+	docs/diagnoses.md \
+	docs/formats.md
