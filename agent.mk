@@ -1,0 +1,1 @@
+# perfsight-agent and its element sources (issue 5).
