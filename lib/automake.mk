@@ -2,6 +2,8 @@ lib_LTLIBRARIES += lib/libperfsight.la
 lib_libperfsight_la_SOURCES = \
 	lib/contention.c \
 	lib/element.c \
+	lib/gather.c \
+	lib/prometheus.c \
 	lib/reader.c \
 	lib/record.c \
 	lib/rootcause.c \
@@ -11,13 +13,15 @@ lib_libperfsight_la_SOURCES = \
 	lib/util.h \
 	lib/window.c
 nodist_lib_libperfsight_la_SOURCES = lib/rulebook-default.c
-lib_libperfsight_la_LIBADD = $(JANSSON_LIBS) $(LIBS)
+lib_libperfsight_la_LIBADD = $(JANSSON_LIBS) $(LIBCURL_LIBS) $(LIBS)
 lib_libperfsight_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 
 perfsightincludedir = $(includedir)/perfsight
 perfsightinclude_HEADERS = \
 	lib/perfsight/contention.h \
 	lib/perfsight/element.h \
+	lib/perfsight/gather.h \
+	lib/perfsight/prometheus.h \
 	lib/perfsight/record.h \
 	lib/perfsight/rootcause.h \
 	lib/perfsight/rulebook.h \

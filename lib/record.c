@@ -65,6 +65,24 @@ ps_record_destroy(struct ps_record *r)
     ps_record_init(r);
 }
 
+void
+ps_record_clone(struct ps_record *dst, const struct ps_record *src)
+{
+    *dst = *src;
+    dst->host = ps_xstrdup(src->host);
+    dst->element = ps_xstrdup(src->element);
+    dst->vm = src->vm ? ps_xstrdup(src->vm) : NULL;
+    dst->tenant = src->tenant ? ps_xstrdup(src->tenant) : NULL;
+    dst->reasons = NULL;
+    if (src->n_reasons) {
+        dst->reasons = ps_xmalloc(src->n_reasons * sizeof *dst->reasons);
+        for (size_t i = 0; i < src->n_reasons; i++) {
+            dst->reasons[i].name = ps_xstrdup(src->reasons[i].name);
+            dst->reasons[i].value = src->reasons[i].value;
+        }
+    }
+}
+
 /* Returns the string member 'key' of 'obj' in '*out' (copied), or an
  * error.  A missing optional member leaves '*out' NULL. */
 static char *

@@ -31,11 +31,22 @@ expect_err "--window"
 run 2 show --input x --end soon
 expect_err "--end"
 run 2 show
-expect_err "no --input FILE given"
+expect_err "needs --input FILE, --source prometheus=URL, or --topology FILE"
 run 2 diagnose rootcause --input x
 expect_err "needs --topology FILE"
 run 2 watch
-expect_err "reads live agents"
+expect_err "needs --topology FILE naming the hosts' agents"
+run 2 record --topology x
+expect_err "record needs --output FILE"
+run 2 show --input x --source prometheus=http://127.0.0.1:1
+expect_err "exclude each other"
+run 2 show --source prom
+expect_err '--source: "prom" is not prometheus=URL'
+run 2 record --topology x --output y --count 0
+expect_err '--count: "0" is not a positive integer'
+# Nothing listens on port 1: a clear error, not a crash.
+run 1 show --source prometheus=http://127.0.0.1:1 --timeout 2
+expect_err "http://127.0.0.1:1/api/v1/query"
 
 # A JSON array and JSON Lines of the same records diagnose the same.
 F=$EXAMPLES/fig8-3-cpu-contention.jsonl

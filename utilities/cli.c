@@ -11,6 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cli-live.h"
+#include "perfsight/prometheus.h"
+
+/* Hosts that did not answer a live gather. */
+static struct {
+    char *host;
+    char *error;
+} unreachable[1024];
+static size_t n_unreachable;
+
+void
+cli_note_unreachable(const char *host, const char *error)
+{
+    for (size_t i = 0; i < n_unreachable; i++) {
+        if (!strcmp(unreachable[i].host, host)) {
+            return;
+        }
+    }
+    if (n_unreachable < sizeof unreachable / sizeof unreachable[0]) {
+        unreachable[n_unreachable].host = strdup(host);
+        unreachable[n_unreachable].error = strdup(error);
+        n_unreachable++;
+    }
+}
 
 void
 cli_fatal(int status, const char *format, ...)
@@ -59,22 +83,91 @@ note_unknown_attr(const char *name, void *aux)
     }
 }
 
+/* Two rounds from the agents, 'seconds' apart; only hosts that answered
+ * both take part. */
+static struct ps_window *
+live_window(const struct cli_options *opts)
+{
+    struct cli_agents agents;
+    if (!cli_agents_open(opts, &agents)) {
+        return NULL;
+    }
+    double seconds = opts->window.seconds > 0 ? opts->window.seconds : 1;
+    struct cli_round rounds[2];
+    cli_round_run(&agents, &rounds[0]);
+    cli_sleep(seconds);
+    cli_round_run(&agents, &rounds[1]);
+
+    struct ps_window_builder *b = ps_window_builder_create(NULL);
+    bool *ok = calloc(agents.n + 1, sizeof *ok);
+    for (size_t i = 0; i < agents.n; i++) {
+        const char *error = (rounds[0].status[i].error
+                             ? rounds[0].status[i].error
+                             : rounds[1].status[i].error);
+        ok[i] = !error;
+        if (error) {
+            cli_note_unreachable(agents.targets[i].host, error);
+        }
+    }
+    char *error = NULL;
+    for (int k = 0; k < 2 && !error; k++) {
+        for (size_t j = 0; j < rounds[k].n && !error; j++) {
+            struct ps_record *r = &rounds[k].records[j];
+            bool keep = false;
+            for (size_t i = 0; i < agents.n; i++) {
+                keep |= ok[i] && !strcmp(agents.targets[i].host, r->host);
+            }
+            if (keep) {
+                error = ps_window_builder_add(b, r);
+            }
+        }
+    }
+    free(ok);
+    cli_round_clear(&rounds[0]);
+    cli_round_clear(&rounds[1]);
+
+    struct ps_window *w = NULL;
+    if (error) {
+        ps_window_builder_destroy(b);
+    } else {
+        w = ps_window_builder_finish(b, &error);
+    }
+    if (!w) {
+        cli_error("gathering from the agents of %s: %s%s", opts->topology,
+                  n_unreachable == agents.n ? "no agent answered; " : "",
+                  error);
+        for (size_t i = 0; i < n_unreachable; i++) {
+            cli_error("%s: %s", unreachable[i].host, unreachable[i].error);
+        }
+        free(error);
+    }
+    cli_agents_close(&agents);
+    return w;
+}
+
 struct ps_window *
 cli_load_window(const struct cli_options *opts)
 {
-    if (!opts->input) {
-        cli_fatal(EXIT_USAGE, "no --input FILE given; gathering from live "
-                  "agents is not available in this version");
-    }
-    struct unknown_names unknown = { .source = opts->input };
     char *error = NULL;
-    struct ps_window *w = ps_window_from_file(opts->input, &opts->window,
-                                              note_unknown_attr, &unknown,
-                                              &error);
-    for (size_t i = 0; i < unknown.n; i++) {
-        free(unknown.names[i]);
+    struct ps_window *w;
+
+    if (opts->input) {
+        struct unknown_names unknown = { .source = opts->input };
+        w = ps_window_from_file(opts->input, &opts->window,
+                                note_unknown_attr, &unknown, &error);
+        for (size_t i = 0; i < unknown.n; i++) {
+            free(unknown.names[i]);
+        }
+        free(unknown.names);
+    } else if (opts->prometheus) {
+        struct ps_gather_options gopts = {
+            .timeout_ms = opts->timeout_ms, .cacert = opts->cacert,
+        };
+        w = ps_prometheus_window(opts->prometheus, &opts->window, &gopts,
+                                 &error);
+    } else {
+        return live_window(opts);
     }
-    free(unknown.names);
     if (!w) {
         cli_error("%s", error);
         free(error);
@@ -132,6 +225,14 @@ cli_window_json(const struct ps_window *w)
                         refs_json(w->appeared, w->n_appeared));
     json_object_set_new(obj, "vanished",
                         refs_json(w->vanished, w->n_vanished));
+    json_t *down = json_array();
+    for (size_t i = 0; i < n_unreachable; i++) {
+        json_t *u = json_object();
+        json_object_set_new(u, "host", json_string(unreachable[i].host));
+        json_object_set_new(u, "error", json_string(unreachable[i].error));
+        json_array_append_new(down, u);
+    }
+    json_object_set_new(obj, "unreachable", down);
     return obj;
 }
 
@@ -172,6 +273,10 @@ cli_print_window(const struct ps_window *w)
     }
     print_refs("appeared", w->appeared, w->n_appeared);
     print_refs("vanished", w->vanished, w->n_vanished);
+    for (size_t i = 0; i < n_unreachable; i++) {
+        printf("host %s did not answer: %s\n", unreachable[i].host,
+               unreachable[i].error);
+    }
 }
 
 void

@@ -26,6 +26,19 @@ struct cli_options {
     const char *host;           /* --host ID. */
     struct ps_window_options window;
     enum cli_format format;
+
+    /* Live sources. */
+    const char *prometheus;     /* --source prometheus=URL. */
+    const char *token_file;     /* --token-file FILE. */
+    const char *cacert;         /* --cacert FILE. */
+    int timeout_ms;             /* --timeout SECONDS, in ms. */
+
+    /* record and watch. */
+    const char *output;         /* --output FILE. */
+    double interval;            /* --interval SECONDS. */
+    long count;                 /* --count N, 0 = until stopped. */
+    long long rotate_bytes;     /* --rotate-bytes N, 0 = never. */
+    int rotate_keep;            /* --rotate-keep N. */
 };
 
 #define EXIT_BAD_INPUT 1
@@ -53,7 +66,12 @@ void cli_print_json(json_t *);
 /* Formats 'x' with a k/M/G suffix into 'buf'. */
 const char *cli_human(double x, char *buf, size_t size);
 
+/* Notes that 'host' did not answer, for the output to name it. */
+void cli_note_unreachable(const char *host, const char *error);
+
 int cmd_show(const struct cli_options *);
+int cmd_record(const struct cli_options *);
+int cmd_watch(const struct cli_options *);
 int cmd_diagnose_contention(const struct cli_options *);
 int cmd_diagnose_rootcause(const struct cli_options *);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,35 @@ Commands:\n\
   show                     elements with their rates and losses\n\
   diagnose contention      contention or bottleneck per host (Algorithm 1)\n\
   diagnose rootcause       root cause in middlebox chains (Algorithm 2)\n\
+  watch                    a refreshing view from the agents, worst first\n\
+  record                   records from the agents to JSON Lines\n\
 \n\
-Options:\n\
+Where the records come from (show, diagnose):\n\
   -i, --input FILE         recorded records (JSON array or JSON Lines;\n\
                            - for standard input)\n\
-  -t, --topology FILE      tenants, middleboxes and links (rootcause)\n\
+  -s, --source prometheus=URL  the window from a Prometheus server\n\
+  otherwise                the agents of --topology's hosts, gathered\n\
+                           twice, --window seconds apart (default 1)\n\
+\n\
+Options:\n\
+  -t, --topology FILE      hosts and their agents; tenants, middleboxes\n\
+                           and links (rootcause)\n\
   -w, --window SECONDS     window length; default: each element's last two\n\
-                           samples\n\
+                           samples (live: 1 s)\n\
   -e, --end NS             ignore samples after this time (ns since the\n\
                            epoch)\n\
   -f, --format text|json   output format (default: text)\n\
   -r, --rulebook FILE      rule book for contention (default: %s)\n\
       --tenant ID          only this tenant (rootcause)\n\
       --host ID            only this host (show, contention)\n\
+      --token-file FILE    bearer token for the agents\n\
+      --cacert FILE        CA certificate for https agents\n\
+      --timeout SECONDS    per request to an agent (default 5)\n\
+  -o, --output FILE        record: where to write (- for stdout)\n\
+      --interval SECONDS   record, watch: time between rounds (default 1)\n\
+      --count N            record, watch: stop after N rounds\n\
+      --rotate-bytes N     record: rotate FILE when it reaches N bytes\n\
+      --rotate-keep N      record: rotated files to keep (default 5)\n\
   -h, --help               this help\n\
   -V, --version            version\n\
 \n\
@@ -57,6 +74,32 @@ parse_seconds(const char *s)
     if (*end || errno || !isfinite(d) || d <= 0 || d > 1e9) {
         cli_fatal(EXIT_USAGE, "--window: \"%s\" is not a positive number "
                   "of seconds", s);
+    }
+    return d;
+}
+
+static long long
+parse_count(const char *option, const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno || v <= 0) {
+        cli_fatal(EXIT_USAGE, "%s: \"%s\" is not a positive integer", option,
+                  s);
+    }
+    return v;
+}
+
+static double
+parse_positive(const char *option, const char *s)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (*end || errno || !isfinite(d) || d <= 0 || d > 86400) {
+        cli_fatal(EXIT_USAGE, "%s: \"%s\" is not a positive number of "
+                  "seconds", option, s);
     }
     return d;
 }
@@ -84,12 +127,17 @@ static const struct command commands[] = {
     { "show", NULL, cmd_show },
     { "diagnose", "contention", cmd_diagnose_contention },
     { "diagnose", "rootcause", cmd_diagnose_rootcause },
+    { "watch", NULL, cmd_watch },
+    { "record", NULL, cmd_record },
 };
 
 int
 main(int argc, char *argv[])
 {
-    enum { OPT_TENANT = 256, OPT_HOST };
+    enum {
+        OPT_TENANT = 256, OPT_HOST, OPT_TOKEN_FILE, OPT_CACERT, OPT_TIMEOUT,
+        OPT_INTERVAL, OPT_COUNT, OPT_ROTATE_BYTES, OPT_ROTATE_KEEP,
+    };
     static const struct option long_options[] = {
         { "input", required_argument, NULL, 'i' },
         { "topology", required_argument, NULL, 't' },
@@ -99,6 +147,15 @@ main(int argc, char *argv[])
         { "rulebook", required_argument, NULL, 'r' },
         { "tenant", required_argument, NULL, OPT_TENANT },
         { "host", required_argument, NULL, OPT_HOST },
+        { "source", required_argument, NULL, 's' },
+        { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+        { "cacert", required_argument, NULL, OPT_CACERT },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "output", required_argument, NULL, 'o' },
+        { "interval", required_argument, NULL, OPT_INTERVAL },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "rotate-bytes", required_argument, NULL, OPT_ROTATE_BYTES },
+        { "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -107,7 +164,7 @@ main(int argc, char *argv[])
     int c;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "i:t:w:e:f:r:hV", long_options,
+    while ((c = getopt_long(argc, argv, "i:t:w:e:f:r:s:o:hV", long_options,
                             NULL)) != -1) {
         switch (c) {
         case 'i':
@@ -141,6 +198,37 @@ main(int argc, char *argv[])
         case OPT_HOST:
             opts.host = optarg;
             break;
+        case 's':
+            if (strncmp(optarg, "prometheus=", 11) || !optarg[11]) {
+                cli_fatal(EXIT_USAGE, "--source: \"%s\" is not "
+                          "prometheus=URL", optarg);
+            }
+            opts.prometheus = optarg + 11;
+            break;
+        case OPT_TOKEN_FILE:
+            opts.token_file = optarg;
+            break;
+        case OPT_CACERT:
+            opts.cacert = optarg;
+            break;
+        case OPT_TIMEOUT:
+            opts.timeout_ms = parse_positive("--timeout", optarg) * 1000;
+            break;
+        case 'o':
+            opts.output = optarg;
+            break;
+        case OPT_INTERVAL:
+            opts.interval = parse_positive("--interval", optarg);
+            break;
+        case OPT_COUNT:
+            opts.count = parse_count("--count", optarg);
+            break;
+        case OPT_ROTATE_BYTES:
+            opts.rotate_bytes = parse_count("--rotate-bytes", optarg);
+            break;
+        case OPT_ROTATE_KEEP:
+            opts.rotate_keep = parse_count("--rotate-keep", optarg);
+            break;
         case 'h':
             usage();
             return 0;
@@ -149,7 +237,7 @@ main(int argc, char *argv[])
             return 0;
         case '?':
         default:
-            if (optopt && strchr("itwefr", optopt)) {
+            if (optopt && strchr("itwefrso", optopt)) {
                 cli_fatal(EXIT_USAGE, "option -%c needs an argument",
                           optopt);
             } else if (optopt) {
@@ -166,9 +254,8 @@ main(int argc, char *argv[])
     if (!n_words) {
         cli_fatal(EXIT_USAGE, "no command given (see --help)");
     }
-    if (!strcmp(words[0], "watch") || !strcmp(words[0], "record")) {
-        cli_fatal(EXIT_USAGE, "\"%s\" reads live agents, which this version "
-                  "does not support yet", words[0]);
+    if (opts.input && opts.prometheus) {
+        cli_fatal(EXIT_USAGE, "--input and --source exclude each other");
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         const struct command *cmd = &commands[i];
@@ -180,6 +267,13 @@ main(int argc, char *argv[])
         if (n_words > needed) {
             cli_fatal(EXIT_USAGE, "unexpected argument \"%s\" (see --help)",
                       words[needed]);
+        }
+        bool live = cmd->run == cmd_watch || cmd->run == cmd_record;
+        if (!opts.topology && (live || (!opts.input && !opts.prometheus))) {
+            cli_fatal(EXIT_USAGE, "%s", live
+                      ? "needs --topology FILE naming the hosts' agents"
+                      : "needs --input FILE, --source prometheus=URL, or "
+                        "--topology FILE naming the hosts' agents");
         }
         return cmd->run(&opts);
     }

@@ -63,6 +63,9 @@ struct ps_record {
 void ps_record_init(struct ps_record *);
 void ps_record_destroy(struct ps_record *);
 
+/* Makes 'dst' a deep copy of 'src'. */
+void ps_record_clone(struct ps_record *dst, const struct ps_record *src);
+
 static inline bool
 ps_record_has(const struct ps_record *r, enum ps_counter c)
 {

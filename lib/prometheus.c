@@ -1,0 +1,399 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <config.h>
+#include "perfsight/prometheus.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "util.h"
+
+/* Counter → metric name and the factor from PerfSight's unit to the
+ * metric's (ns → s). */
+static const struct {
+    const char *metric;
+    double scale;
+} counter_metrics[PS_N_COUNTERS] = {
+    [PS_IN_PACKETS] = { "perfsight_in_packets_total", 1 },
+    [PS_IN_BYTES] = { "perfsight_in_bytes_total", 1 },
+    [PS_OUT_PACKETS] = { "perfsight_out_packets_total", 1 },
+    [PS_OUT_BYTES] = { "perfsight_out_bytes_total", 1 },
+    [PS_DROPS] = { "perfsight_drops_total", 1 },
+    [PS_IN_TIME_NS] = { "perfsight_in_time_seconds_total", 1e-9 },
+    [PS_OUT_TIME_NS] = { "perfsight_out_time_seconds_total", 1e-9 },
+};
+
+static const char *const gauge_metrics[PS_N_GAUGES] = {
+    [PS_CAPACITY_BPS] = "perfsight_capacity_bits_per_second",
+    [PS_CPU_UTIL] = "perfsight_cpu_utilisation_ratio",
+};
+
+#define REASON_METRIC "perfsight_reason_drops_total"
+
+static const char *const counter_help[PS_N_COUNTERS] = {
+    [PS_IN_PACKETS] = "Packets into the element.",
+    [PS_IN_BYTES] = "Bytes into the element.",
+    [PS_OUT_PACKETS] = "Packets out of the element.",
+    [PS_OUT_BYTES] = "Bytes out of the element.",
+    [PS_DROPS] = "Packets the element dropped.",
+    [PS_IN_TIME_NS] = "Time spent in the element's input method.",
+    [PS_OUT_TIME_NS] = "Time spent in the element's output method.",
+};
+
+struct buf {
+    char *s;
+    size_t len, allocated;
+};
+
+static void
+buf_printf(struct buf *b, const char *format, ...) PS_PRINTF_FORMAT(2, 3);
+
+static void
+buf_printf(struct buf *b, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *s = ps_xvasprintf(format, args);
+    va_end(args);
+    size_t n = strlen(s);
+    b->s = ps_grow(b->s, &b->allocated, b->len + n + 1, 1);
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+    free(s);
+}
+
+static void
+label(struct buf *b, const char *name, const char *value, bool first)
+{
+    buf_printf(b, "%s%s=\"", first ? "" : ",", name);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '"') {
+            buf_printf(b, "\\%c", *p);
+        } else if (*p == '\n') {
+            buf_printf(b, "\\n");
+        } else {
+            buf_printf(b, "%c", *p);
+        }
+    }
+    buf_printf(b, "\"");
+}
+
+static void
+labels(struct buf *b, const struct ps_record *r, const char *reason)
+{
+    buf_printf(b, "{");
+    label(b, "host", r->host, true);
+    label(b, "element", r->element, false);
+    label(b, "type", ps_element_type_name(r->type), false);
+    if (r->vm) {
+        label(b, "vm", r->vm, false);
+    }
+    if (r->tenant) {
+        label(b, "tenant", r->tenant, false);
+    }
+    if (reason) {
+        label(b, "reason", reason, false);
+    }
+    buf_printf(b, "}");
+}
+
+char *
+ps_prometheus_render(const struct ps_record *records, size_t n)
+{
+    struct buf b = { 0 };
+    buf_printf(&b, "%s", "");
+
+    for (int c = 0; c < PS_N_COUNTERS; c++) {
+        bool header = false;
+        for (size_t i = 0; i < n; i++) {
+            if (!ps_record_has(&records[i], c)) {
+                continue;
+            }
+            if (!header) {
+                buf_printf(&b, "# HELP %s %s\n# TYPE %s counter\n",
+                           counter_metrics[c].metric, counter_help[c],
+                           counter_metrics[c].metric);
+                header = true;
+            }
+            buf_printf(&b, "%s", counter_metrics[c].metric);
+            labels(&b, &records[i], NULL);
+            if (counter_metrics[c].scale == 1) {
+                buf_printf(&b, " %llu\n",
+                           (unsigned long long) records[i].counters[c]);
+            } else {
+                buf_printf(&b, " %.9f\n", records[i].counters[c]
+                           * counter_metrics[c].scale);
+            }
+        }
+    }
+
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < records[i].n_reasons; j++) {
+            if (!header) {
+                buf_printf(&b, "# HELP %s Packets the element dropped, by "
+                           "reason.\n# TYPE %s counter\n", REASON_METRIC,
+                           REASON_METRIC);
+                header = true;
+            }
+            buf_printf(&b, "%s", REASON_METRIC);
+            labels(&b, &records[i], records[i].reasons[j].name);
+            buf_printf(&b, " %llu\n",
+                       (unsigned long long) records[i].reasons[j].value);
+        }
+    }
+
+    for (int g = 0; g < PS_N_GAUGES; g++) {
+        header = false;
+        for (size_t i = 0; i < n; i++) {
+            if (!ps_record_has_gauge(&records[i], g)) {
+                continue;
+            }
+            if (!header) {
+                buf_printf(&b, "# HELP %s %s\n# TYPE %s gauge\n",
+                           gauge_metrics[g], g == PS_CPU_UTIL
+                           ? "CPU utilisation, 0 to 1."
+                           : "Bits per second the element's link is "
+                             "provisioned for.", gauge_metrics[g]);
+                header = true;
+            }
+            buf_printf(&b, "%s", gauge_metrics[g]);
+            labels(&b, &records[i], NULL);
+            buf_printf(&b, " %.17g\n", records[i].gauges[g]);
+        }
+    }
+    return b.s;
+}
+
+/* One parsed sample before it is grouped into a record. */
+struct sample {
+    const json_t *metric;       /* The series' labels. */
+    const char *element, *host;
+    int64_t ts_ns;
+    int attr;                   /* Counter, or PS_N_COUNTERS + gauge, or
+                                 * -1 for a reason. */
+    const char *reason;
+    double value;
+};
+
+static int
+compare_samples(const void *a_, const void *b_)
+{
+    const struct sample *a = a_, *b = b_;
+    int c = strcmp(a->host, b->host);
+    if (!c) {
+        c = strcmp(a->element, b->element);
+    }
+    if (!c) {
+        c = a->ts_ns < b->ts_ns ? -1 : a->ts_ns > b->ts_ns;
+    }
+    return c;
+}
+
+static int
+metric_attr(const char *name)
+{
+    for (int c = 0; c < PS_N_COUNTERS; c++) {
+        if (!strcmp(name, counter_metrics[c].metric)) {
+            return c;
+        }
+    }
+    for (int g = 0; g < PS_N_GAUGES; g++) {
+        if (!strcmp(name, gauge_metrics[g])) {
+            return PS_N_COUNTERS + g;
+        }
+    }
+    return !strcmp(name, REASON_METRIC) ? -1 : -2;
+}
+
+static const char *
+label_value(const json_t *metric, const char *key)
+{
+    return json_string_value(json_object_get(metric, key));
+}
+
+/* Turns the samples of one (host, element, time) group into a record. */
+static char *
+group_to_record(const struct sample *s, size_t n, struct ps_record *r)
+{
+    const json_t *m = s[0].metric;
+    const char *type = label_value(m, "type");
+
+    ps_record_init(r);
+    if (!type || !ps_element_type_from_name(type, &r->type)) {
+        return ps_xasprintf("series of element \"%s\" has no valid \"type\" "
+                            "label", s[0].element);
+    }
+    r->ts_ns = s[0].ts_ns;
+    r->host = ps_xstrdup(s[0].host);
+    r->element = ps_xstrdup(s[0].element);
+    if (label_value(m, "vm")) {
+        r->vm = ps_xstrdup(label_value(m, "vm"));
+    }
+    if (label_value(m, "tenant")) {
+        r->tenant = ps_xstrdup(label_value(m, "tenant"));
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v = s[i].value;
+        if (!isfinite(v) || v < 0) {
+            ps_record_destroy(r);
+            return ps_xasprintf("element \"%s\": value %g out of range",
+                                s[i].element, v);
+        }
+        if (s[i].attr >= PS_N_COUNTERS) {
+            int g = s[i].attr - PS_N_COUNTERS;
+            r->gauges[g] = v;
+            r->has_gauges |= 1u << g;
+        } else if (s[i].attr >= 0) {
+            int c = s[i].attr;
+            r->counters[c] = llround(v / counter_metrics[c].scale);
+            r->has_counters |= 1u << c;
+        } else {
+            r->reasons = ps_xrealloc(r->reasons, (r->n_reasons + 1)
+                                     * sizeof *r->reasons);
+            r->reasons[r->n_reasons].name = ps_xstrdup(s[i].reason);
+            r->reasons[r->n_reasons].value = llround(v);
+            r->n_reasons++;
+        }
+    }
+    return NULL;
+}
+
+char *
+ps_prometheus_parse_matrix(const char *text, size_t len,
+                           struct ps_window_builder *b)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root) {
+        return ps_xasprintf("invalid JSON from Prometheus: %s", jerr.text);
+    }
+
+    char *error = NULL;
+    const json_t *data = json_object_get(root, "data");
+    const json_t *result = json_object_get(data, "result");
+    const char *status = json_string_value(json_object_get(root, "status"));
+    if (!status || strcmp(status, "success")) {
+        const char *e = json_string_value(json_object_get(root, "error"));
+        error = ps_xasprintf("Prometheus query failed: %s", e ? e : "?");
+        goto out;
+    }
+    if (!json_is_array(result)) {
+        error = ps_xstrdup("Prometheus answer lacks data.result");
+        goto out;
+    }
+
+    struct sample *samples = NULL;
+    size_t n = 0, allocated = 0;
+    size_t i;
+    const json_t *series;
+    json_array_foreach (result, i, series) {
+        const json_t *metric = json_object_get(series, "metric");
+        const json_t *values = json_object_get(series, "values");
+        const char *name = label_value(metric, "__name__");
+        const char *host = label_value(metric, "host");
+        const char *element = label_value(metric, "element");
+        int attr = name ? metric_attr(name) : -2;
+        const char *reason = label_value(metric, "reason");
+        if (attr == -2 || !host || !element || (attr == -1 && !reason)
+            || !json_is_array(values)) {
+            continue;           /* Not one of ours. */
+        }
+        size_t j;
+        const json_t *pair;
+        json_array_foreach (values, j, pair) {
+            const json_t *t = json_array_get(pair, 0);
+            const char *v = json_string_value(json_array_get(pair, 1));
+            if (!json_is_number(t) || !v) {
+                error = ps_xasprintf("malformed sample in series %s", name);
+                free(samples);
+                goto out;
+            }
+            samples = ps_grow(samples, &allocated, n + 1, sizeof *samples);
+            samples[n++] = (struct sample) {
+                .metric = metric, .host = host, .element = element,
+                .ts_ns = llround(json_number_value(t) * 1e9),
+                .attr = attr, .reason = reason, .value = strtod(v, NULL),
+            };
+        }
+    }
+    if (n) {
+        qsort(samples, n, sizeof *samples, compare_samples);
+    }
+
+    for (size_t start = 0; start < n && !error; ) {
+        size_t end = start + 1;
+        while (end < n && !compare_samples(&samples[start], &samples[end])) {
+            end++;
+        }
+        struct ps_record r;
+        error = group_to_record(&samples[start], end - start, &r);
+        if (!error) {
+            error = ps_window_builder_add(b, &r);
+        }
+        start = end;
+    }
+    free(samples);
+
+out:
+    json_decref(root);
+    return error;
+}
+
+struct ps_window *
+ps_prometheus_window(const char *base_url,
+                     const struct ps_window_options *wopts,
+                     const struct ps_gather_options *gopts, char **errp)
+{
+    struct ps_window_options opts = *wopts;
+    if (opts.seconds <= 0) {
+        opts.seconds = 1;
+    }
+    double end;
+    if (opts.end_ns) {
+        end = opts.end_ns / 1e9;
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        end = ts.tv_sec + ts.tv_nsec / 1e9;
+    }
+
+    /* A range selector returns raw samples with their scrape times. */
+    long range_ms = (long) ceil(opts.seconds * 2000) + 1000;
+    char *query = ps_xasprintf("{__name__=~\"perfsight_.+\"}[%ldms]",
+                               range_ms);
+    char *escaped = curl_easy_escape(NULL, query, 0);
+    char *url = ps_xasprintf("%s/api/v1/query?query=%s&time=%.3f", base_url,
+                             escaped, end);
+    curl_free(escaped);
+    free(query);
+
+    size_t len;
+    char *body = ps_http_get(url, gopts, &len, errp);
+    free(url);
+    if (!body) {
+        return NULL;
+    }
+    struct ps_window_builder *b = ps_window_builder_create(&opts);
+    char *error = ps_prometheus_parse_matrix(body, len, b);
+    free(body);
+    if (error) {
+        *errp = ps_xasprintf("%s: %s", base_url, error);
+        free(error);
+        ps_window_builder_destroy(b);
+        return NULL;
+    }
+    struct ps_window *w = ps_window_builder_finish(b, &error);
+    if (!w) {
+        *errp = ps_xasprintf("%s: %s", base_url, error);
+        free(error);
+    }
+    return w;
+}

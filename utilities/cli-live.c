@@ -1,0 +1,136 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <config.h>
+#include "cli-live.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char *
+read_token(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("--token-file: %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) {
+        cli_error("--token-file: %s is empty", path);
+        return NULL;
+    }
+    return strdup(buf);
+}
+
+bool
+cli_agents_open(const struct cli_options *opts, struct cli_agents *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!opts->topology) {
+        cli_error("no --input FILE or --source given, and no --topology "
+                  "FILE listing the agents to gather from");
+        return false;
+    }
+    char *error = NULL;
+    a->topology = ps_topology_load(opts->topology, &error);
+    if (!a->topology) {
+        cli_error("%s", error);
+        free(error);
+        return false;
+    }
+    a->targets = calloc(a->topology->n_hosts + 1, sizeof *a->targets);
+    for (size_t i = 0; i < a->topology->n_hosts; i++) {
+        const struct ps_topo_host *h = &a->topology->hosts[i];
+        if (h->agent) {
+            a->targets[a->n].host = h->id;
+            a->targets[a->n].url = h->agent;
+            a->n++;
+        }
+    }
+    if (!a->n) {
+        cli_error("%s: no host lists an \"agent\" URL", opts->topology);
+        cli_agents_close(a);
+        return false;
+    }
+    a->options.timeout_ms = opts->timeout_ms;
+    a->options.cacert = opts->cacert;
+    if (opts->token_file) {
+        a->token = read_token(opts->token_file);
+        if (!a->token) {
+            cli_agents_close(a);
+            return false;
+        }
+        a->options.token = a->token;
+    }
+    return true;
+}
+
+void
+cli_agents_close(struct cli_agents *a)
+{
+    ps_topology_destroy(a->topology);
+    free(a->targets);
+    free(a->token);
+    memset(a, 0, sizeof *a);
+}
+
+static void
+collect(struct ps_record *r, void *round_)
+{
+    struct cli_round *round = round_;
+    if (round->n == round->allocated) {
+        round->allocated = round->allocated ? 2 * round->allocated : 256;
+        round->records = realloc(round->records,
+                                 round->allocated * sizeof *round->records);
+        if (!round->records) {
+            abort();
+        }
+    }
+    round->records[round->n++] = *r;
+    ps_record_init(r);
+}
+
+void
+cli_round_run(const struct cli_agents *a, struct cli_round *round)
+{
+    memset(round, 0, sizeof *round);
+    round->status = calloc(a->n + 1, sizeof *round->status);
+    round->n_status = a->n;
+    round->answered = ps_gather_round(a->targets, a->n, &a->options,
+                                      collect, round, round->status);
+}
+
+void
+cli_round_clear(struct cli_round *round)
+{
+    for (size_t i = 0; i < round->n; i++) {
+        ps_record_destroy(&round->records[i]);
+    }
+    free(round->records);
+    if (round->status) {
+        ps_gather_status_clear(round->status, round->n_status);
+    }
+    free(round->status);
+    memset(round, 0, sizeof *round);
+}
+
+bool
+cli_sleep(double seconds)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t) seconds,
+        .tv_nsec = (long) ((seconds - floor(seconds)) * 1e9),
+    };
+    return !nanosleep(&ts, NULL);
+}

@@ -1,0 +1,145 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* perfsight record: rounds of records from the agents to JSON Lines, with
+ * rotation.  Stopping it (SIGINT, SIGTERM) loses nothing: a round in
+ * progress is finished and written, and every round is flushed to disk
+ * before the next. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli-live.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+request_stop(int signo)
+{
+    stop = signo;
+}
+
+/* Shifts FILE.(keep-1) → FILE.keep, ..., FILE → FILE.1. */
+static int
+rotate(const char *path, int keep)
+{
+    for (int i = keep; i > 0; i--) {
+        char *from = i > 1 ? NULL : strdup(path);
+        char *to = NULL;
+        if (i > 1 && asprintf(&from, "%s.%d", path, i - 1) < 0) {
+            return ENOMEM;
+        }
+        if (asprintf(&to, "%s.%d", path, i) < 0) {
+            free(from);
+            return ENOMEM;
+        }
+        int error = rename(from, to) && errno != ENOENT ? errno : 0;
+        free(from);
+        free(to);
+        if (error) {
+            return error;
+        }
+    }
+    return 0;
+}
+
+static int
+write_round(FILE *f, const struct cli_round *round)
+{
+    for (size_t i = 0; i < round->n; i++) {
+        json_t *json = ps_record_to_json(&round->records[i]);
+        int error = json_dumpf(json, f, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        json_decref(json);
+        if (error || putc('\n', f) == EOF) {
+            return errno ? errno : EIO;
+        }
+    }
+    if (fflush(f) || fsync(fileno(f))) {
+        return errno;
+    }
+    return 0;
+}
+
+int
+cmd_record(const struct cli_options *opts)
+{
+    if (!opts->output) {
+        cli_error("record needs --output FILE (- for standard output)");
+        return EXIT_USAGE;
+    }
+    struct cli_agents agents;
+    if (!cli_agents_open(opts, &agents)) {
+        return EXIT_BAD_INPUT;
+    }
+    bool to_stdout = !strcmp(opts->output, "-");
+    FILE *f = to_stdout ? stdout : fopen(opts->output, "a");
+    if (!f) {
+        cli_error("%s: %s", opts->output, strerror(errno));
+        cli_agents_close(&agents);
+        return EXIT_BAD_INPUT;
+    }
+
+    struct sigaction sa = { .sa_handler = request_stop };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    double interval = opts->interval > 0 ? opts->interval : 1;
+    int status = 0;
+    long rounds = 0, records = 0;
+    while (!stop && (!opts->count || rounds < opts->count)) {
+        if (rounds && !cli_sleep(interval) && stop) {
+            break;
+        }
+        struct cli_round round;
+        cli_round_run(&agents, &round);
+        for (size_t i = 0; i < agents.n; i++) {
+            if (round.status[i].error) {
+                cli_error("record: %s: %s", agents.targets[i].host,
+                          round.status[i].error);
+            }
+        }
+
+        struct stat st;
+        if (!to_stdout && opts->rotate_bytes > 0 && !fstat(fileno(f), &st)
+            && st.st_size >= opts->rotate_bytes) {
+            int error = fclose(f) ? errno : 0;
+            if (!error) {
+                error = rotate(opts->output,
+                               opts->rotate_keep > 0 ? opts->rotate_keep : 5);
+            }
+            f = error ? NULL : fopen(opts->output, "a");
+            if (!f) {
+                cli_error("%s: rotating: %s", opts->output,
+                          strerror(error ? error : errno));
+                cli_round_clear(&round);
+                status = EXIT_BAD_INPUT;
+                break;
+            }
+        }
+        int error = write_round(f, &round);
+        records += round.n;
+        cli_round_clear(&round);
+        if (error) {
+            cli_error("%s: %s", opts->output, strerror(error));
+            status = EXIT_BAD_INPUT;
+            break;
+        }
+        rounds++;
+    }
+    if (f && !to_stdout && fclose(f) && !status) {
+        cli_error("%s: %s", opts->output, strerror(errno));
+        status = EXIT_BAD_INPUT;
+    }
+    fprintf(stderr, "perfsight: recorded %ld rounds, %ld records%s\n",
+            rounds, records, stop ? " (stopped)" : "");
+    cli_agents_close(&agents);
+    return status;
+}
