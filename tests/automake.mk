@@ -11,7 +11,8 @@ UNIT_TESTS = \
 	tests/test-topology \
 	tests/test-rulebook \
 	tests/test-contention \
-	tests/test-rootcause
+	tests/test-rootcause \
+	tests/test-prometheus
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -33,6 +34,9 @@ tests_test_contention_LDADD = $(TEST_LDADD)
 tests_test_rootcause_SOURCES = tests/test-rootcause.c $(TEST_UTIL)
 tests_test_rootcause_CFLAGS = $(TEST_CFLAGS)
 tests_test_rootcause_LDADD = $(TEST_LDADD)
+tests_test_prometheus_SOURCES = tests/test-prometheus.c $(TEST_UTIL)
+tests_test_prometheus_CFLAGS = $(TEST_CFLAGS)
+tests_test_prometheus_LDADD = $(TEST_LDADD)
 
 # Integration: the installed-to-be program on files.
 INTEGRATION_TESTS = \
