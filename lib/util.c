@@ -196,15 +196,3 @@ ps_index_insert(struct ps_index *index, const char *key, size_t len,
     index->buckets[node->hash & index->mask] = node;
     index->n++;
 }
-
-size_t
-ps_element_key(char **buf, size_t *allocated, const char *host,
-               const char *element)
-{
-    size_t hlen = strlen(host), elen = strlen(element);
-    size_t len = hlen + 1 + elen;
-    *buf = ps_grow(*buf, allocated, len + 1, 1);
-    memcpy(*buf, host, hlen + 1);
-    memcpy(*buf + hlen + 1, element, elen + 1);
-    return len;
-}

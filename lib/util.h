@@ -46,9 +46,4 @@ int ps_index_find(const struct ps_index *, const char *key, size_t len,
 void ps_index_insert(struct ps_index *, const char *key, size_t len,
                      size_t value);
 
-/* Builds the key "host\0element" in 'buf' (grown as needed); returns its
- * length. */
-size_t ps_element_key(char **buf, size_t *allocated, const char *host,
-                      const char *element);
-
 #endif /* util.h */

@@ -24,7 +24,12 @@ struct host_info {
 
 struct ps_window_builder {
     struct ps_window_options opts;
-    struct ps_index *elements;  /* "host\0element" → slot index. */
+    /* Open addressing: slot index + 1 (0 = empty), found by the hash of
+     * host and element and compared against the slot's last sample, so
+     * that no key is copied. */
+    uint32_t *table;
+    uint32_t *hashes;           /* Per slot. */
+    size_t table_mask;
     struct slot *slots;
     size_t n_slots, allocated_slots;
     struct ps_index *host_index;        /* host → index into 'hosts'. */
@@ -32,8 +37,7 @@ struct ps_window_builder {
     struct host_info *host_info;
     size_t n_hosts, allocated_hosts, allocated_host_info;
     size_t n_records;
-    char *key;
-    size_t key_allocated;
+    size_t allocated_hashes;
 };
 
 /* What a window keeps alive for the strings its deltas point to. */
@@ -49,7 +53,8 @@ ps_window_builder_create(const struct ps_window_options *opts)
     if (opts) {
         b->opts = *opts;
     }
-    b->elements = ps_index_create();
+    b->table_mask = 1023;
+    b->table = ps_xcalloc(b->table_mask + 1, sizeof *b->table);
     b->host_index = ps_index_create();
     return b;
 }
@@ -72,10 +77,66 @@ ps_window_builder_destroy(struct ps_window_builder *b)
     }
     free(b->hosts);
     free(b->host_info);
-    ps_index_destroy(b->elements);
+    free(b->table);
+    free(b->hashes);
     ps_index_destroy(b->host_index);
-    free(b->key);
     free(b);
+}
+
+static uint32_t
+hash_element(const char *host, const char *element)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a over "host\0element". */
+    for (const char *p = host; ; p++) {
+        h = (h ^ (unsigned char) *p) * 16777619u;
+        if (!*p) {
+            break;
+        }
+    }
+    for (const char *p = element; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 16777619u;
+    }
+    return h ^ (h >> 15);
+}
+
+/* Returns the table position of the slot of 'host'/'element' with hash
+ * 'hash', or of the empty entry where it would go. */
+static size_t
+find_position(const struct ps_window_builder *b, uint32_t hash,
+              const char *host, const char *element)
+{
+    size_t pos = hash & b->table_mask;
+    for (;;) {
+        uint32_t entry = b->table[pos];
+        if (!entry) {
+            return pos;
+        }
+        const struct slot *s = &b->slots[entry - 1];
+        const struct ps_record *last = &s->samples[s->n - 1];
+        if (b->hashes[entry - 1] == hash && !strcmp(last->element, element)
+            && !strcmp(last->host, host)) {
+            return pos;
+        }
+        pos = (pos + 1) & b->table_mask;
+    }
+}
+
+/* Keeps the table at most half full. */
+static void
+expand_table(struct ps_window_builder *b)
+{
+    size_t mask = b->table_mask * 2 + 1;
+    uint32_t *table = ps_xcalloc(mask + 1, sizeof *table);
+    for (size_t i = 0; i < b->n_slots; i++) {
+        size_t pos = b->hashes[i] & mask;
+        while (table[pos]) {
+            pos = (pos + 1) & mask;
+        }
+        table[pos] = i + 1;
+    }
+    free(b->table);
+    b->table = table;
+    b->table_mask = mask;
 }
 
 static size_t
@@ -137,12 +198,14 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
     }
     b->n_records++;
 
-    size_t len = ps_element_key(&b->key, &b->key_allocated, r->host,
-                                r->element);
-    size_t idx;
+    if ((b->n_slots + 1) * 2 > b->table_mask) {
+        expand_table(b);
+    }
+    uint32_t hash = hash_element(r->host, r->element);
+    size_t pos = find_position(b, hash, r->host, r->element);
     struct slot *s;
-    if (ps_index_find(b->elements, b->key, len, &idx)) {
-        s = &b->slots[idx];
+    if (b->table[pos]) {
+        s = &b->slots[b->table[pos] - 1];
         const struct ps_record *prev = &s->samples[s->n - 1];
         if (r->ts_ns <= prev->ts_ns) {
             char *error = ps_xasprintf(
@@ -163,13 +226,21 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
             return error;
         }
     } else {
-        idx = b->n_slots++;
+        if (b->n_slots >= UINT32_MAX - 1) {
+            ps_record_destroy(r);
+            return ps_xstrdup("too many elements");
+        }
+        size_t idx = b->n_slots++;
         b->slots = ps_grow(b->slots, &b->allocated_slots, b->n_slots,
                            sizeof *b->slots);
+        b->hashes = ps_grow(b->hashes, &b->allocated_hashes, b->n_slots,
+                            sizeof *b->hashes);
+        b->hashes[idx] = hash;
         s = &b->slots[idx];
         memset(s, 0, sizeof *s);
         s->host_idx = find_or_add_host(b, r->host);
-        ps_index_insert(b->elements, b->key, len, idx);
+        /* The slot's strings come from its first sample, added below. */
+        b->table[pos] = idx + 1;
     }
 
     struct host_info *hi = &b->host_info[s->host_idx];
