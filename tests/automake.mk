@@ -44,7 +44,7 @@ INTEGRATION_TESTS = \
 	tests/bad-input.sh \
 	tests/cli.sh
 TESTS += $(INTEGRATION_TESTS)
-dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh
+dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh
 AM_TESTS_ENVIRONMENT = \
 	PERFSIGHT=$(abs_top_builddir)/utilities/perfsight \
 	EXAMPLES=$(abs_top_srcdir)/examples \
