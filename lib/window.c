@@ -380,6 +380,30 @@ compute_delta(const struct ps_record *r0, const struct ps_record *r1,
     }
 }
 
+/* The VM of an element that has none, from its id where DESIGN.md's naming
+ * puts it second ("hypervisor:vm3:net0:rx", "cpu:vm3"), or NULL. */
+static char *
+infer_vm(const struct ps_record *r)
+{
+    if (r->type != PS_HYPERVISOR && r->type != PS_VNIC
+        && r->type != PS_GUEST_BACKLOG && r->type != PS_MIDDLEBOX
+        && r->type != PS_CPU) {
+        return NULL;
+    }
+    const char *start = strchr(r->element, ':');
+    if (!start || !*++start) {
+        return NULL;
+    }
+    size_t len = strcspn(start, ":");
+    if (r->type == PS_CPU && len == 4 && !strncmp(start, "host", 4)) {
+        return NULL;
+    }
+    char *vm = ps_xmalloc(len + 1);
+    memcpy(vm, start, len);
+    vm[len] = '\0';
+    return vm;
+}
+
 static struct ps_element_ref *
 add_ref(struct ps_element_ref *refs, size_t *n, size_t *allocated,
         const struct ps_record *r)
@@ -429,6 +453,9 @@ ps_window_builder_finish(struct ps_window_builder *b, char **errp)
         struct ps_record *kept = &st->records[st->n++];
         *kept = *end;
         ps_record_init(end);
+        if (!kept->vm) {
+            kept->vm = infer_vm(kept);
+        }
 
         if (vanished) {
             w->vanished = add_ref(w->vanished, &w->n_vanished,

@@ -163,6 +163,34 @@ test_window_seconds(void **state)
 }
 
 static void
+test_vm_from_element_id(void **state)
+{
+    struct text t = { 0 };
+    for (int s = 0; s < 2; s++) {
+        add_record(&t, s, "h", "hypervisor:vm3:net0:rx", "hypervisor", NULL,
+                   "\"drops\": %d", s);
+        add_record(&t, s, "h", "cpu:host", "cpu", NULL, "\"cpu_util\": 0.5");
+        add_record(&t, s, "h", "cpu:vm4", "cpu", NULL, "\"cpu_util\": 0.5");
+        add_record(&t, s, "h", "tap:vnet0:to_guest", "tap", NULL,
+                   "\"drops\": %d", s);
+        add_record(&t, s, "h", "vnic:vm5:eth0:rx", "vnic", "named",
+                   "\"drops\": %d", s);
+    }
+    char *error = NULL;
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_string_equal(ps_window_find(w, "h", "hypervisor:vm3:net0:rx")->vm,
+                        "vm3");
+    assert_null(ps_window_find(w, "h", "cpu:host")->vm);
+    assert_string_equal(ps_window_find(w, "h", "cpu:vm4")->vm, "vm4");
+    assert_null(ps_window_find(w, "h", "tap:vnet0:to_guest")->vm);
+    assert_string_equal(ps_window_find(w, "h", "vnic:vm5:eth0:rx")->vm,
+                        "named");
+    ps_window_destroy(w);
+    text_free(&t);
+    (void) state;
+}
+
+static void
 test_errors(void **state)
 {
     struct text t = { 0 };
@@ -230,6 +258,7 @@ main(void)
         cmocka_unit_test(test_reset_is_not_negative),
         cmocka_unit_test(test_appeared_and_vanished),
         cmocka_unit_test(test_window_seconds),
+        cmocka_unit_test(test_vm_from_element_id),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hosts_grouped),
     };
