@@ -1,1 +1,57 @@
 # perfsight-agent and its element sources (issue 5).
+# Copyright (c) 2026 The PerfSight developers.
+# SPDX-License-Identifier: Apache-2.0
+
+# The element sources live in libperfsight (lib/sources/, behind
+# lib/perfsight/source.h).
+lib_libperfsight_la_SOURCES += \
+	lib/sources/cpu.c \
+	lib/sources/libvirt.c \
+	lib/sources/netlink.c \
+	lib/sources/ovs.c \
+	lib/sources/qmp.c \
+	lib/sources/softnet.c \
+	lib/sources/source.c \
+	lib/sources/sources.h
+lib_libperfsight_la_LIBADD += $(LIBMNL_LIBS)
+if HAVE_LIBVIRT
+lib_libperfsight_la_LIBADD += $(LIBVIRT_LIBS)
+endif
+AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBVIRT_CFLAGS)
+perfsightinclude_HEADERS += lib/perfsight/source.h
+
+# The daemon.
+bin_PROGRAMS += utilities/perfsight-agent
+utilities_perfsight_agent_SOURCES = \
+	utilities/perfsight-agent.c \
+	utilities/agent-config.c \
+	utilities/agent-config.h \
+	utilities/agent-metrics.c \
+	utilities/agent-metrics.h
+utilities_perfsight_agent_CPPFLAGS = $(AM_CPPFLAGS) $(MICROHTTPD_CFLAGS)
+utilities_perfsight_agent_LDADD = lib/libperfsight.la $(JANSSON_LIBS) \
+	$(MICROHTTPD_LIBS)
+
+dist_man_MANS += docs/perfsight-agent.8
+EXTRA_DIST += docs/agent.md data/perfsight-agent.service \
+	data/perfsight-agent.conf
+systemdsystemunit_DATA += data/perfsight-agent.service
+
+# Unit tests: the parsers on sample text, and the Prometheus rendering.
+AGENT_UNIT_TESTS = \
+	tests/test-agent-parse \
+	tests/test-agent-metrics
+check_PROGRAMS += $(AGENT_UNIT_TESTS)
+TESTS += $(AGENT_UNIT_TESTS)
+tests_test_agent_parse_SOURCES = tests/test-agent-parse.c $(TEST_UTIL)
+tests_test_agent_parse_CFLAGS = $(TEST_CFLAGS)
+tests_test_agent_parse_LDADD = $(TEST_LDADD)
+tests_test_agent_metrics_SOURCES = tests/test-agent-metrics.c \
+	utilities/agent-metrics.c utilities/agent-config.c $(TEST_UTIL)
+tests_test_agent_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
+tests_test_agent_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_test_agent_metrics_LDADD = $(TEST_LDADD)
+
+# Integration tests need root, network namespaces and Prometheus: they run
+# from .ci/agent.sh, not from "make check".
+dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh

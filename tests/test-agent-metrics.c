@@ -1,0 +1,196 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* What perfsight-agent serves: Prometheus text and JSON from samples, and
+ * its configuration file. */
+
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "test-util.h"
+#include "agent-config.h"
+#include "agent-metrics.h"
+
+static void
+make_samples(struct ps_samples *samples)
+{
+    ps_samples_init(samples, "hv1", INT64_C(1764151200123456789));
+
+    struct ps_sample *s = ps_samples_add(samples, PS_TAP,
+                                         "tap:vnet3:to_guest");
+    ps_sample_set_vm(s, "vm3");
+    s->record.tenant = strdup("t\"1");
+    ps_sample_set(s, PS_IN_PACKETS, 120000);
+    ps_sample_set(s, PS_DROPS, 500);
+    ps_sample_add_reason(s, "tx_dropped", 500);
+
+    s = ps_samples_add(samples, PS_HYPERVISOR, "hypervisor:vm3:net0:rx");
+    ps_sample_set(s, PS_IN_TIME_NS, UINT64_C(2500000001));
+    ps_sample_add_extra(s, "blocked_time_ns", 1500);
+    ps_sample_add_extra(s, "blocked_count", 4);
+
+    s = ps_samples_add(samples, PS_CPU, "cpu:host");
+    ps_sample_set_gauge(s, PS_CPU_UTIL, 0.25);
+}
+
+static void
+test_metric_names(void **state)
+{
+    char name[128];
+    bool seconds;
+
+    agent_metric_name("in_packets", name, sizeof name, &seconds);
+    assert_string_equal(name, "perfsight_in_packets_total");
+    assert_false(seconds);
+    agent_metric_name("out_time_ns", name, sizeof name, &seconds);
+    assert_string_equal(name, "perfsight_out_time_seconds_total");
+    assert_true(seconds);
+    agent_metric_name("odd-name.x", name, sizeof name, &seconds);
+    assert_string_equal(name, "perfsight_odd_name_x_total");
+}
+
+static void
+test_prometheus(void **state)
+{
+    struct ps_samples samples;
+    size_t len;
+
+    make_samples(&samples);
+    char *text = agent_render_prometheus(&samples, &len);
+    assert_int_equal(strlen(text), len);
+    assert_string_equal(text,
+"# HELP perfsight_in_packets_total Packets that entered the element.\n"
+"# TYPE perfsight_in_packets_total counter\n"
+"perfsight_in_packets_total{host=\"hv1\",element=\"tap:vnet3:to_guest\","
+"type=\"tap\",vm=\"vm3\",tenant=\"t\\\"1\"} 120000\n"
+"# HELP perfsight_drops_total Packets lost in the element, all reasons.\n"
+"# TYPE perfsight_drops_total counter\n"
+"perfsight_drops_total{host=\"hv1\",element=\"tap:vnet3:to_guest\","
+"type=\"tap\",vm=\"vm3\",tenant=\"t\\\"1\"} 500\n"
+"# HELP perfsight_in_time_seconds_total Time spent in the element's input "
+"method.\n"
+"# TYPE perfsight_in_time_seconds_total counter\n"
+"perfsight_in_time_seconds_total{host=\"hv1\","
+"element=\"hypervisor:vm3:net0:rx\",type=\"hypervisor\"} 2.500000001\n"
+"# HELP perfsight_drops_by_reason_total Packets lost in the element, by "
+"reason (a breakdown of perfsight_drops_total).\n"
+"# TYPE perfsight_drops_by_reason_total counter\n"
+"perfsight_drops_by_reason_total{host=\"hv1\","
+"element=\"tap:vnet3:to_guest\",type=\"tap\",vm=\"vm3\",tenant=\"t\\\"1\","
+"reason=\"tx_dropped\"} 500\n"
+"# HELP perfsight_blocked_count_total PerfSight attribute blocked_count.\n"
+"# TYPE perfsight_blocked_count_total counter\n"
+"perfsight_blocked_count_total{host=\"hv1\","
+"element=\"hypervisor:vm3:net0:rx\",type=\"hypervisor\"} 4\n"
+"# HELP perfsight_blocked_time_seconds_total PerfSight attribute "
+"blocked_time_ns.\n"
+"# TYPE perfsight_blocked_time_seconds_total counter\n"
+"perfsight_blocked_time_seconds_total{host=\"hv1\","
+"element=\"hypervisor:vm3:net0:rx\",type=\"hypervisor\"} 0.000001500\n"
+"# HELP perfsight_cpu_util CPU utilisation, 0 to 1, since the previous "
+"sample.\n"
+"# TYPE perfsight_cpu_util gauge\n"
+"perfsight_cpu_util{host=\"hv1\",element=\"cpu:host\",type=\"cpu\"} 0.25\n");
+    free(text);
+    ps_samples_destroy(&samples);
+}
+
+static void
+test_json(void **state)
+{
+    struct ps_samples samples;
+    size_t len;
+
+    make_samples(&samples);
+    char *text = agent_render_json(&samples, &len);
+    assert_int_equal(text[len - 1], '\n');
+
+    /* The core's own reader takes it back. */
+    json_t *array = json_loads(text, 0, NULL);
+    assert_int_equal(json_array_size(array), 3);
+    struct ps_record r;
+    ps_record_init(&r);
+    assert_null(ps_record_from_json(json_array_get(array, 0), &r, NULL,
+                                    NULL));
+    assert_string_equal(r.element, "tap:vnet3:to_guest");
+    assert_string_equal(r.tenant, "t\"1");
+    assert_int_equal(r.counters[PS_DROPS], 500);
+    assert_int_equal(r.n_reasons, 1);
+    ps_record_destroy(&r);
+    json_t *attrs = json_object_get(json_array_get(array, 1), "attrs");
+    assert_int_equal(json_integer_value(json_object_get(attrs,
+                                                        "blocked_count")), 4);
+    json_decref(array);
+    free(text);
+    ps_samples_destroy(&samples);
+}
+
+static void
+test_config(void **state)
+{
+    const char *text =
+        "# perfsight-agent\n"
+        "host = hv9\n"
+        "listen = 127.0.0.1:19464   # a comment\n"
+        "\n"
+        "vm.vnet3 = vm3\n"
+        "tenant.vm3 = t1\n"
+        "class.veth* = pnic\n"
+        "sources = netlink,softnet\n";
+    char path[] = "/tmp/test-agent-config.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), strlen(text));
+    close(fd);
+
+    struct agent_config c;
+    agent_config_init(&c);
+    assert_null(agent_config_read(&c, path));
+    assert_string_equal(c.host, "hv9");
+    assert_string_equal(c.env.host, "hv9");
+    assert_string_equal(c.listen, "127.0.0.1:19464");
+    assert_string_equal(ps_names_vm(c.env.names, "vnet3"), "vm3");
+    assert_string_equal(ps_names_tenant(c.env.names, "vm3"), "t1");
+    assert_int_equal(ps_netclass_lookup(c.env.netclass, "veth0"),
+                     PS_NETCLASS_PNIC);
+    assert_true(agent_config_wants(&c, "softnet"));
+    assert_false(agent_config_wants(&c, "soft"));
+    assert_false(agent_config_wants(&c, "ovs"));
+
+    char *error = agent_config_set(&c, "class.x", "nic");
+    assert_contains(error, "not pnic, tap, ignore");
+    free(error);
+    error = agent_config_set(&c, "max-connections", "0");
+    assert_contains(error, "integer from 1");
+    free(error);
+    error = agent_config_set(&c, "colour", "blue");
+    assert_contains(error, "unknown setting \"colour\"");
+    free(error);
+    agent_config_destroy(&c);
+
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "host\n", 5), 5);
+    close(fd);
+    agent_config_init(&c);
+    error = agent_config_read(&c, path);
+    assert_contains(error, ":1: expected \"key = value\"");
+    free(error);
+    agent_config_destroy(&c);
+    unlink(path);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metric_names),
+        cmocka_unit_test(test_prometheus),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
