@@ -488,11 +488,17 @@ ps_window_builder_finish(struct ps_window_builder *b, char **errp)
     free(per_host);
     free(interval);
     size_t n_records = b->n_records;
+    double seconds = b->opts.seconds;
     ps_window_builder_destroy(b);
 
     if (!w->n_deltas) {
         *errp = (!n_records
                  ? ps_xstrdup("no records (empty input)")
+                 : seconds > 0
+                 ? ps_xasprintf("no element has two samples in the window "
+                                "(%zu records read): none has a sample "
+                                "within %g s of %g s before its last one",
+                                n_records, seconds / 2, seconds)
                  : ps_xasprintf("no element has two samples in the window "
                                 "(%zu records read); a diagnosis needs two "
                                 "samples of each element, T apart",
