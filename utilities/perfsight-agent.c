@@ -152,20 +152,54 @@ authorized(const struct agent *agent, struct MHD_Connection *conn)
             && token_matches(auth + 7, agent->token));
 }
 
+/* What the agent remembers of a request between libmicrohttpd's calls. */
+struct request {
+    size_t body;                /* Bytes of body received (and ignored). */
+};
+
+/* Bodies are read and thrown away up to this size, to answer 413; beyond
+ * it the connection is closed. */
+#define MAX_BODY 65536
+
+static void
+request_completed(void *aux, struct MHD_Connection *conn, void **con_cls,
+                  enum MHD_RequestTerminationCode code)
+{
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
 static enum MHD_Result
 handle(void *agent_, struct MHD_Connection *conn, const char *url,
        const char *method, const char *version, const char *upload_data,
        size_t *upload_data_size, void **con_cls)
 {
-    static int first_call;
     struct agent *agent = agent_;
+    struct request *req = *con_cls;
 
-    if (!*con_cls) {
-        /* Headers only: look at the body, if any, on the next call. */
-        *con_cls = &first_call;
+    if (!req) {
+        /* Headers only: answer what needs no body at once, and look at
+         * the body, if any, on the next calls. */
+        *con_cls = ps_xcalloc(1, sizeof *req);
+        if (strcmp(method, MHD_HTTP_METHOD_GET)
+            && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+            return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                              "perfsight-agent is read-only: GET or HEAD\n");
+        }
+        const char *length = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && strtoull(length, NULL, 10) > MAX_BODY) {
+            return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                              "requests have no body\n");
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
+        req->body += *upload_data_size;
+        *upload_data_size = 0;
+        return req->body > MAX_BODY ? MHD_NO : MHD_YES;
+    }
+    if (req->body) {
         return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                           "requests have no body\n");
     }
@@ -574,11 +608,12 @@ main(int argc, char *argv[])
                           | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0));
     struct MHD_Daemon *daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, &agent,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int) c->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) c->request_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
         MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_END);
