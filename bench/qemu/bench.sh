@@ -115,7 +115,7 @@ callgrind_run() {
     nsx valgrind --tool=callgrind --toggle-collect=tap_send \
         --callgrind-out-file="$TMP/cg.$label" \
         "$qemu" -machine pc -accel qtest -display none -nodefaults -m 128 \
-        -qtest "unix:$TMP/qt.$label,server=on,wait=off" \
+        -qtest "unix:$TMP/qt.$label,server=on,wait=off" -qtest-log /dev/null \
         -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
         -device virtio-net-pci,netdev=net0,disable-modern=on,addr=04.0,romfile=,mac=52:54:00:12:34:56 \
         > "$TMP/vg.$label.log" 2>&1 &
