@@ -1,0 +1,282 @@
+#!/bin/bash
+# Benchmark of the PerfSight Open vSwitch patch series: the patched against
+# the unpatched userspace datapath, side by side in one run.
+#
+# 1. Instructions per packet (valgrind --tool=callgrind, stable on a noisy
+#    machine).  ovs-vswitchd runs under callgrind with instrumentation off;
+#    a bridge with two dummy ports (datapath_type=dummy, one OpenFlow rule
+#    in_port=1,actions=output:2) is set up and one packet warms the flow up.
+#    Then, with instrumentation on:
+#      window 1: no traffic, 3 s: the cost of an idle poll of a port,
+#                c = Ir(dp_netdev_process_rxq_port) / calls;
+#      window 2: N packets injected into p1 with netdev-dummy/receive (B per
+#                command, each group forwarded before the next is sent) and
+#                forwarded to p2; N is the count p2 actually sent.
+#    Instructions per packet = (Ir - (calls - N) * c) / N, where Ir and
+#    calls are the inclusive instructions and the number of calls of
+#    dp_netdev_process_rxq_port (receive, datapath processing and sending,
+#    all inside it) in window 2: the idle polls of the other ports are
+#    taken out.
+# 2. Throughput: iperf3 TCP through the userspace datapath between two tap
+#    ports whose kernel ends are in network namespaces, ROUNDS rounds of
+#    SECONDS s per build, alternating builds; the median is reported.
+#    (Noisy on a shared machine; reported, not asserted.)
+#
+# Usage: bench/ovs/bench.sh   (environment: N, B, ROUNDS, SECONDS_PER_RUN)
+# Prints the figures and the patched/unpatched ratios; exits non-zero only
+# if a measurement could not be made.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+N=${N:-10000}
+B=${B:-50}
+ROUNDS=${ROUNDS:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-4}
+
+# OVS_PATCHED_TREE / OVS_UNPATCHED_TREE: use these build trees instead.
+PATCHED=${OVS_PATCHED_TREE:-$("$HERE/build-aux/ovs-build" dir)}
+UNPATCHED=${OVS_UNPATCHED_TREE:-$("$HERE/build-aux/ovs-build" unpatched-dir)}
+WORK=$(mktemp -d /tmp/perfsight-ovs-bench.XXXXXX)
+PIDS=()
+NETNS=()
+
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${PIDS[@]}"; do
+        kill -CONT "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null
+    done
+    sleep 0.5
+    for pid in "${PIDS[@]}"; do
+        kill -9 "$pid" 2>/dev/null
+    done
+    for ns in "${NETNS[@]}"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+    [ -n "${KEEP_WORK:-}" ] && echo "bench: kept $WORK" >&2 || rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+
+# start_ovs SRC DIR [WRAPPER...]: ovsdb-server and ovs-vswitchd (under
+# WRAPPER, e.g. valgrind) with their run directory DIR.  Sets VSCTL, APPCTL,
+# OFCTL, VSWITCHD_PID.
+start_ovs() {
+    local src=$1 dir=$2; shift 2
+    mkdir -p "$dir"
+    export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir OVS_SYSCONFDIR=$dir
+    export OVS_PKGDATADIR=$src
+    "$src/ovsdb/ovsdb-tool" create "$dir/conf.db" "$src/vswitchd/vswitch.ovsschema"
+    "$src/ovsdb/ovsdb-server" --detach --no-chdir --pidfile="$dir/ovsdb-server.pid" \
+        --log-file="$dir/ovsdb-server.log" --remote="punix:$dir/db.sock" \
+        --unixctl="$dir/ovsdb-server.ctl" "$dir/conf.db" 2>/dev/null
+    PIDS+=("$(cat "$dir/ovsdb-server.pid")")
+    VSCTL="$src/utilities/ovs-vsctl --db=unix:$dir/db.sock --timeout=120"
+    OFCTL="$src/utilities/ovs-ofctl"
+    $VSCTL --no-wait init
+    "$@" "$src/vswitchd/ovs-vswitchd" --enable-dummy --disable-system \
+        --disable-system-route --no-chdir --pidfile="$dir/ovs-vswitchd.pid" \
+        --log-file="$dir/ovs-vswitchd.log" "unix:$dir/db.sock" \
+        >"$dir/vswitchd.out" 2>&1 &
+    VSWITCHD_PID=$!
+    PIDS+=("$VSWITCHD_PID")
+    local i
+    for i in $(seq 1 600); do
+        [ -S "$dir/ovs-vswitchd.$VSWITCHD_PID.ctl" ] && break
+        kill -0 "$VSWITCHD_PID" 2>/dev/null || { cat "$dir/vswitchd.out" >&2; return 1; }
+        sleep 0.1
+    done
+    APPCTL="$src/utilities/ovs-appctl --timeout=120 -t $dir/ovs-vswitchd.$VSWITCHD_PID.ctl"
+    $APPCTL version >/dev/null
+}
+
+stop_ovs() {
+    local dir=$1
+    $APPCTL exit >/dev/null 2>&1 || true
+    wait "$VSWITCHD_PID" 2>/dev/null || true
+    kill "$(cat "$dir/ovsdb-server.pid")" 2>/dev/null || true
+}
+
+# tx_packets PORT: packets the dummy port has sent.
+tx_packets() {
+    $OFCTL dump-ports br0 "$1" | sed -n 's/.*tx pkts=\([0-9]*\).*/\1/p'
+}
+
+wait_tx() {  # wait_tx PORT COUNT
+    local i
+    for i in $(seq 1 1200); do
+        [ "$(tx_packets "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    log "timeout waiting for $2 packets on $1 (have $(tx_packets "$1"))"
+    return 1
+}
+
+# cg_sum FILE: "Ir calls" of dp_netdev_process_rxq_port, summed over all
+# its callers, from a callgrind output file.
+cg_sum() {
+    python3 - "$1" <<'EOF'
+import re, sys
+names = {}
+target = "dp_netdev_process_rxq_port"
+ir = calls = 0
+pending = None     # cfn of the last "calls=" line
+cfn = None
+events = None
+with open(sys.argv[1]) as f:
+    for line in f:
+        line = line.rstrip("\n")
+        if line.startswith("events:"):
+            events = line.split()[1:]
+            continue
+        m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?$", line)
+        if m:
+            if m.group(3):
+                names[m.group(2)] = m.group(3)
+            if m.group(1) == "cfn":
+                cfn = names.get(m.group(2))
+            continue
+        if line.startswith("calls="):
+            pending = (cfn, int(line[6:].split()[0]))
+            continue
+        if pending is not None:
+            if pending[0] == target:
+                fields = line.split()
+                calls += pending[1]
+                ir += int(fields[1]) if len(fields) > 1 else 0
+            pending = None
+assert events and events[0] == "Ir", events
+print(ir, calls)
+EOF
+}
+
+PKT='in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=2000)'
+
+# callgrind_ipp NAME SRC: prints instructions per packet.
+callgrind_ipp() {
+    local name=$1 src=$2 dir=$WORK/cg-$1
+    start_ovs "$src" "$dir" valgrind --tool=callgrind --instr-atstart=no \
+        --callgrind-out-file="$dir/callgrind.out" --dump-instr=no
+    $VSCTL add-br br0 -- set bridge br0 datapath_type=dummy fail-mode=secure \
+        -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
+        -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2
+    $OFCTL add-flow br0 in_port=1,actions=output:2
+    $APPCTL netdev-dummy/receive p1 "$PKT" --len 64 >/dev/null
+    wait_tx p2 1
+
+    # Window 1: idle.
+    callgrind_control -i on "$VSWITCHD_PID" >/dev/null
+    sleep 3
+    callgrind_control -d "$VSWITCHD_PID" >/dev/null
+    # Window 2: N packets, B at a time (the dummy port's receive queue
+    # holds 100), each group forwarded before the next is injected.
+    local args=() i sent=0 base
+    for i in $(seq 1 "$B"); do args+=("$PKT" --len 64); done
+    base=$(tx_packets p2)
+    while [ $sent -lt "$N" ]; do
+        $APPCTL netdev-dummy/receive p1 "${args[@]}" >/dev/null
+        sent=$((sent + B))
+        wait_tx p2 $((base + sent))
+    done
+    callgrind_control -d "$VSWITCHD_PID" >/dev/null
+    sent=$(( $(tx_packets p2) - base ))
+    stop_ovs "$dir"
+
+    local files
+    files=$(ls "$dir"/callgrind.out.* 2>/dev/null | sort -t. -k3 -n)
+    local f1 f2
+    f1=$(echo "$files" | sed -n 1p)
+    f2=$(echo "$files" | sed -n 2p)
+    [ -n "$f1" ] && [ -n "$f2" ] || { log "callgrind dumps missing in $dir"; ls "$dir" >&2; return 1; }
+    read -r ir1 calls1 < <(cg_sum "$f1")
+    read -r ir2 calls2 < <(cg_sum "$f2")
+    python3 - "$name" "$ir1" "$calls1" "$ir2" "$calls2" "$sent" <<'EOF' | tee -a "$WORK/results.txt" >&2
+import sys
+name = sys.argv[1]
+ir1, calls1, ir2, calls2, n = map(int, sys.argv[2:])
+c = ir1 / calls1 if calls1 else 0.0
+ipp = (ir2 - (calls2 - n) * c) / n
+print("%-9s idle poll %.1f Ir (%d calls); window: %d Ir, %d calls, %d packets"
+      " -> %.1f instructions/packet" % (name, c, calls1, ir2, calls2, n, ipp))
+EOF
+    python3 -c 'import sys; ir1,c1,ir2,c2,n=map(int,sys.argv[1:]); c=ir1/c1 if c1 else 0; print("%.3f" % ((ir2-(c2-n)*c)/n))' \
+        "$ir1" "$calls1" "$ir2" "$calls2" "$sent"
+}
+
+# iperf_gbps NAME SRC: one iperf3 run through the userspace datapath.
+IPERF_N=0
+iperf_gbps() {
+    local name=$1 src=$2
+    IPERF_N=$((IPERF_N + 1))
+    local dir=$WORK/ip-$name-$IPERF_N tag=$$-$IPERF_N
+    local ns0=ps-bench-a-$tag ns1=ps-bench-b-$tag
+    local id=$(( (RANDOM % 9000) + 1000 ))
+    local p0=psb0-$id p1=psb1-$id
+    start_ovs "$src" "$dir"
+    $VSCTL add-br br0 -- set bridge br0 datapath_type=netdev \
+        -- add-port br0 "$p0" -- set interface "$p0" type=tap \
+        -- add-port br0 "$p1" -- set interface "$p1" type=tap
+    local i
+    for i in $(seq 1 100); do
+        ip link show "$p0" >/dev/null 2>&1 && ip link show "$p1" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ip netns add "$ns0"; NETNS+=("$ns0")
+    ip netns add "$ns1"; NETNS+=("$ns1")
+    ip link set "$p0" netns "$ns0"
+    ip link set "$p1" netns "$ns1"
+    ip -n "$ns0" addr add 10.254.0.1/24 dev "$p0"
+    ip -n "$ns1" addr add 10.254.0.2/24 dev "$p1"
+    ip -n "$ns0" link set "$p0" up
+    ip -n "$ns1" link set "$p1" up
+    ip netns exec "$ns0" ping -c 2 -i 0.2 -W 5 10.254.0.2 >/dev/null
+    ip netns exec "$ns1" iperf3 -s -1 -p 5202 >/dev/null 2>&1 &
+    local spid=$!
+    for i in $(seq 1 50); do
+        ip netns exec "$ns1" ss -ltn 2>/dev/null | grep -q ':5202' && break
+        sleep 0.1
+    done
+    ip netns exec "$ns0" iperf3 -c 10.254.0.2 -p 5202 -t "$SECONDS_PER_RUN" -J \
+        > "$dir/iperf.json"
+    wait "$spid" 2>/dev/null || true
+    stop_ovs "$dir"
+    ip netns del "$ns0"; ip netns del "$ns1"
+    python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
+        "$dir/iperf.json"
+}
+
+echo "PerfSight OVS benchmark: patched $PATCHED vs unpatched $UNPATCHED"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+echo
+echo "1. instructions per packet (callgrind, dummy datapath, N=$N, $B packets per command)"
+IPP_U=$(callgrind_ipp unpatched "$UNPATCHED")
+IPP_P=$(callgrind_ipp patched "$PATCHED")
+cat "$WORK/results.txt"
+python3 - "$IPP_U" "$IPP_P" <<'EOF'
+import sys
+u, p = map(float, sys.argv[1:])
+print("   unpatched %.1f, patched %.1f instructions/packet: +%.1f, ratio %.4f (%+.2f%%; goal <= +0.5%%)"
+      % (u, p, p - u, p / u, (p / u - 1) * 100))
+EOF
+
+echo
+echo "2. throughput (iperf3 TCP, tap <-> userspace datapath <-> tap, $ROUNDS x ${SECONDS_PER_RUN}s per build)"
+TU=()
+TP=()
+for r in $(seq 1 "$ROUNDS"); do
+    TU+=("$(iperf_gbps unpatched "$UNPATCHED")")
+    TP+=("$(iperf_gbps patched "$PATCHED")")
+    echo "   round $r: unpatched ${TU[-1]} Gbit/s, patched ${TP[-1]} Gbit/s"
+done
+python3 - "${TU[*]}" "${TP[*]}" <<'EOF'
+import statistics, sys
+u = statistics.median(map(float, sys.argv[1].split()))
+p = statistics.median(map(float, sys.argv[2].split()))
+print("   median: unpatched %.3f Gbit/s, patched %.3f Gbit/s, ratio %.3f"
+      % (u, p, p / u if u else float("nan")))
+EOF
