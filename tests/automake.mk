@@ -42,7 +42,8 @@ tests_test_prometheus_LDADD = $(TEST_LDADD)
 INTEGRATION_TESTS = \
 	tests/examples.sh \
 	tests/bad-input.sh \
-	tests/cli.sh
+	tests/cli.sh \
+	tests/live.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh
 AM_TESTS_ENVIRONMENT = \
