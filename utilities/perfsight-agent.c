@@ -466,6 +466,7 @@ main(int argc, char *argv[])
         }
         if (file && (error = agent_config_read(c, file))) {
             agent_log(LOG_ERR, "%s", error);
+            free(error);
             exit(EXIT_FAILURE);
         }
     }
@@ -512,6 +513,7 @@ main(int argc, char *argv[])
         }
         if (error) {
             agent_log(LOG_ERR, "%s", error);
+            free(error);
             exit(EXIT_FAILURE);
         }
     }
@@ -528,6 +530,7 @@ main(int argc, char *argv[])
         char *name = ps_xasprintf("%.*s", (int) n, p);
         if (!ps_source_class_find(name)) {
             agent_log(LOG_ERR, "sources: unknown source \"%s\"", name);
+            free(name);
             exit(EXIT_FAILURE);
         }
         free(name);
@@ -557,6 +560,7 @@ main(int argc, char *argv[])
     bool loopback = false;
     if ((error = parse_listen(c->listen, &ss, &loopback))) {
         agent_log(LOG_ERR, "%s", error);
+        free(error);
         exit(EXIT_FAILURE);
     }
     if (!c->tls_cert != !c->tls_key) {
