@@ -13,6 +13,7 @@ done
 
 TMP=$(mktemp -d /tmp/perfsight-agent-test.XXXXXX)
 NS=psa$$
+NS2=psb$$                       # A second namespace, when a test needs one.
 failures=0
 pids=()
 
@@ -24,10 +25,13 @@ cleanup() {
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null
     done
-    ip netns pids "$NS" 2>/dev/null | while read -r pid; do
-        kill "$pid" 2>/dev/null
+    local ns
+    for ns in "$NS" "$NS2"; do
+        ip netns pids "$ns" 2>/dev/null | while read -r pid; do
+            kill "$pid" 2>/dev/null
+        done
+        ip netns del "$ns" 2>/dev/null
     done
-    ip netns del "$NS" 2>/dev/null
     # Sanitizer reports of the agents, if any, make the test fail.
     if grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" \
             "$TMP"/*.log 2>/dev/null; then
