@@ -55,3 +55,10 @@ tests_test_agent_metrics_LDADD = $(TEST_LDADD)
 # Integration tests need root, network namespaces and Prometheus: they run
 # from .ci/agent.sh, not from "make check".
 dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh
+
+# Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
+# asserts nothing about time.
+noinst_PROGRAMS += bench/agent/bench-snapshot
+bench_agent_bench_snapshot_SOURCES = bench/agent/bench-snapshot.c
+bench_agent_bench_snapshot_LDADD = lib/libperfsight.la $(JANSSON_LIBS)
+EXTRA_DIST += bench/agent/bench.sh bench/agent/poll.py

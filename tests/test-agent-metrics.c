@@ -22,7 +22,7 @@ make_samples(struct ps_samples *samples)
     struct ps_sample *s = ps_samples_add(samples, PS_TAP,
                                          "tap:vnet3:to_guest");
     ps_sample_set_vm(s, "vm3");
-    s->record.tenant = strdup("t\"1");
+    ps_sample_set_tenant(s, "t\"1");
     ps_sample_set(s, PS_IN_PACKETS, 120000);
     ps_sample_set(s, PS_DROPS, 500);
     ps_sample_add_reason(s, "tx_dropped", 500);

@@ -12,26 +12,172 @@
 #include <string.h>
 #include "util.h"
 
+/* The texts are written by hand into a growing buffer rather than through
+ * jansson or stdio: a host of 256 devices is 800 records, polled every
+ * 100 ms, and that took 5 ms of CPU per request the other way. */
+struct buf {
+    char *s;
+    size_t len;
+    size_t allocated;
+};
+
+static void
+buf_reserve(struct buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->allocated) {
+        b->s = ps_grow(b->s, &b->allocated, b->len + n + 1 + 4096, 1);
+    }
+}
+
+static void
+put(struct buf *b, const char *s, size_t len)
+{
+    buf_reserve(b, len);
+    memcpy(b->s + b->len, s, len);
+    b->len += len;
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void
+put_char(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->s[b->len++] = c;
+}
+
+static void
+put_u64(struct buf *b, uint64_t v)
+{
+    char tmp[24];
+    int i = sizeof tmp;
+    do {
+        tmp[--i] = '0' + v % 10;
+        v /= 10;
+    } while (v);
+    put(b, tmp + i, sizeof tmp - i);
+}
+
+static void
+put_double(struct buf *b, double d)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", d);
+    put(b, tmp, n);
+    if (!strpbrk(tmp, ".eEn")) {
+        put(b, ".0", 2);        /* A real, as jansson wrote it. */
+    }
+}
+
+/* Writes 's' as a JSON string. */
+static void
+put_json_string(struct buf *b, const char *s)
+{
+    put_char(b, '"');
+    for (const char *p = s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            put_char(b, '\\');
+            put_char(b, c);
+        } else if (c < 0x20) {
+            char tmp[8];
+            snprintf(tmp, sizeof tmp, "\\u%04x", c);
+            put_str(b, tmp);
+        } else {
+            put_char(b, c);
+        }
+    }
+    put_char(b, '"');
+}
+
+static void
+put_json_counter(struct buf *b, bool *first, const char *prefix,
+                 const char *name, uint64_t value)
+{
+    if (!*first) {
+        put_char(b, ',');
+    }
+    *first = false;
+    put_char(b, '"');
+    put_str(b, prefix);
+    put_str(b, name);
+    put(b, "\":", 2);
+    put_u64(b, value > INT64_MAX ? INT64_MAX : value);
+}
+
+static void
+put_json_record(struct buf *b, const struct ps_sample *s)
+{
+    const struct ps_record *r = &s->record;
+    bool first = true;
+
+    put_str(b, "{\"ts_ns\":");
+    put_u64(b, r->ts_ns > 0 ? r->ts_ns : 0);
+    put_str(b, ",\"host\":");
+    put_json_string(b, r->host);
+    put_str(b, ",\"element\":");
+    put_json_string(b, r->element);
+    put_str(b, ",\"type\":\"");
+    put_str(b, ps_element_type_name(r->type));
+    put_char(b, '"');
+    if (r->vm) {
+        put_str(b, ",\"vm\":");
+        put_json_string(b, r->vm);
+    }
+    if (r->tenant) {
+        put_str(b, ",\"tenant\":");
+        put_json_string(b, r->tenant);
+    }
+    put_str(b, ",\"attrs\":{");
+    for (int c = 0; c < PS_N_COUNTERS; c++) {
+        if (ps_record_has(r, c)) {
+            put_json_counter(b, &first, "", ps_counter_name(c),
+                             r->counters[c]);
+        }
+    }
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        put_json_counter(b, &first, "drops.", r->reasons[i].name,
+                         r->reasons[i].value);
+    }
+    for (int g = 0; g < PS_N_GAUGES; g++) {
+        if (ps_record_has_gauge(r, g)) {
+            if (!first) {
+                put_char(b, ',');
+            }
+            first = false;
+            put_char(b, '"');
+            put_str(b, ps_gauge_name(g));
+            put(b, "\":", 2);
+            put_double(b, r->gauges[g]);
+        }
+    }
+    for (size_t i = 0; i < s->n_extra; i++) {
+        put_json_counter(b, &first, "", s->extra[i].name, s->extra[i].value);
+    }
+    put_str(b, "}}");
+}
+
 char *
 agent_render_json(const struct ps_samples *samples, size_t *lenp)
 {
-    json_t *array = json_array();
+    struct buf b = { NULL, 0, 0 };
 
+    buf_reserve(&b, samples->n * 256);
+    put_char(&b, '[');
     for (size_t i = 0; i < samples->n; i++) {
-        json_array_append_new(array, ps_sample_to_json(&samples->s[i]));
+        if (i) {
+            put_char(&b, ',');
+        }
+        put_json_record(&b, &samples->s[i]);
     }
-    char *text = json_dumps(array, JSON_COMPACT);
-    json_decref(array);
-
-    /* Newline-terminated, like every text the agent serves. */
-    size_t len = strlen(text);
-    char *out = ps_xmalloc(len + 2);
-    memcpy(out, text, len);
-    out[len] = '\n';
-    out[len + 1] = '\0';
-    free(text);
-    *lenp = len + 1;
-    return out;
+    put_str(&b, "]\n");
+    b.s[b.len] = '\0';
+    *lenp = b.len;
+    return b.s;
 }
 
 void
@@ -56,66 +202,118 @@ agent_metric_name(const char *attr, char *buf, size_t size, bool *seconds)
 
 /* Writes 'value' escaped as a Prometheus label value. */
 static void
-put_label_value(FILE *out, const char *value)
+put_label_value(struct buf *b, const char *value)
 {
     for (const char *p = value; *p; p++) {
         switch (*p) {
         case '\\':
-            fputs("\\\\", out);
+            put(b, "\\\\", 2);
             break;
         case '"':
-            fputs("\\\"", out);
+            put(b, "\\\"", 2);
             break;
         case '\n':
-            fputs("\\n", out);
+            put(b, "\\n", 2);
             break;
         default:
-            fputc(*p, out);
+            put_char(b, *p);
         }
     }
 }
 
 static void
-put_labels(FILE *out, const struct ps_record *r, const char *reason)
+put_label(struct buf *b, const char *name, const char *value)
 {
-    fputs("{host=\"", out);
-    put_label_value(out, r->host);
-    fputs("\",element=\"", out);
-    put_label_value(out, r->element);
-    fprintf(out, "\",type=\"%s\"", ps_element_type_name(r->type));
-    if (r->vm) {
-        fputs(",vm=\"", out);
-        put_label_value(out, r->vm);
-        fputc('"', out);
+    put_str(b, name);
+    put(b, "=\"", 2);
+    put_label_value(b, value);
+    put_char(b, '"');
+}
+
+/* The labels of every sample, written once: "{host=...,...,tenant=..."
+ * without the closing brace, so that a reason label can follow. */
+struct labels {
+    struct buf text;
+    size_t *start;              /* Of sample i's labels in 'text'. */
+};
+
+static void
+labels_init(struct labels *l, const struct ps_samples *samples)
+{
+    memset(l, 0, sizeof *l);
+    l->start = ps_xcalloc(samples->n + 1, sizeof *l->start);
+    buf_reserve(&l->text, samples->n * 96);
+    for (size_t i = 0; i < samples->n; i++) {
+        const struct ps_record *r = &samples->s[i].record;
+        l->start[i] = l->text.len;
+        put_char(&l->text, '{');
+        put_label(&l->text, "host", r->host);
+        put_char(&l->text, ',');
+        put_label(&l->text, "element", r->element);
+        put_str(&l->text, ",type=\"");
+        put_str(&l->text, ps_element_type_name(r->type));
+        put_char(&l->text, '"');
+        if (r->vm) {
+            put_char(&l->text, ',');
+            put_label(&l->text, "vm", r->vm);
+        }
+        if (r->tenant) {
+            put_char(&l->text, ',');
+            put_label(&l->text, "tenant", r->tenant);
+        }
     }
-    if (r->tenant) {
-        fputs(",tenant=\"", out);
-        put_label_value(out, r->tenant);
-        fputc('"', out);
-    }
-    if (reason) {
-        fputs(",reason=\"", out);
-        put_label_value(out, reason);
-        fputc('"', out);
-    }
-    fputc('}', out);
+    l->start[samples->n] = l->text.len;
 }
 
 static void
-put_value(FILE *out, uint64_t value, bool seconds)
+labels_destroy(struct labels *l)
+{
+    free(l->text.s);
+    free(l->start);
+}
+
+/* Writes "NAME{LABELS} " for sample 'i'. */
+static void
+put_series(struct buf *b, const char *name, const struct labels *l,
+           size_t i, const char *reason)
+{
+    put_str(b, name);
+    put(b, l->text.s + l->start[i], l->start[i + 1] - l->start[i]);
+    if (reason) {
+        put_char(b, ',');
+        put_label(b, "reason", reason);
+    }
+    put(b, "} ", 2);
+}
+
+static void
+put_value(struct buf *b, uint64_t value, bool seconds)
 {
     if (seconds) {
-        fprintf(out, " %" PRIu64 ".%09" PRIu64 "\n", value / 1000000000,
-                value % 1000000000);
+        char frac[16];
+        put_u64(b, value / 1000000000);
+        snprintf(frac, sizeof frac, ".%09u",
+                 (unsigned int) (value % 1000000000));
+        put_str(b, frac);
     } else {
-        fprintf(out, " %" PRIu64 "\n", value);
+        put_u64(b, value);
     }
+    put_char(b, '\n');
 }
 
 static void
-put_header(FILE *out, const char *name, const char *type, const char *help)
+put_header(struct buf *b, const char *name, const char *type,
+           const char *help)
 {
-    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    put_str(b, "# HELP ");
+    put_str(b, name);
+    put_char(b, ' ');
+    put_str(b, help);
+    put_str(b, "\n# TYPE ");
+    put_str(b, name);
+    put_char(b, ' ');
+    put_str(b, type);
+    put_char(b, '\n');
 }
 
 static const char *
@@ -141,22 +339,21 @@ compare_strings(const void *a, const void *b)
 
 /* Writes the family of extra counter 'attr'. */
 static void
-put_extra_family(FILE *out, const struct ps_samples *samples,
-                 const char *attr)
+put_extra_family(struct buf *b, const struct ps_samples *samples,
+                 const struct labels *l, const char *attr)
 {
-    char name[256];
+    char name[256], help[300];
     bool seconds;
 
     agent_metric_name(attr, name, sizeof name, &seconds);
-    fprintf(out, "# HELP %s PerfSight attribute %s.\n", name, attr);
-    fprintf(out, "# TYPE %s counter\n", name);
+    snprintf(help, sizeof help, "PerfSight attribute %s.", attr);
+    put_header(b, name, "counter", help);
     for (size_t i = 0; i < samples->n; i++) {
         const struct ps_sample *s = &samples->s[i];
         for (size_t j = 0; j < s->n_extra; j++) {
             if (!strcmp(s->extra[j].name, attr)) {
-                fputs(name, out);
-                put_labels(out, &s->record, NULL);
-                put_value(out, s->extra[j].value, seconds);
+                put_series(b, name, l, i, NULL);
+                put_value(b, s->extra[j].value, seconds);
             }
         }
     }
@@ -165,15 +362,13 @@ put_extra_family(FILE *out, const struct ps_samples *samples,
 char *
 agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
+    struct buf b = { NULL, 0, 0 };
+    struct labels l;
     char name[256];
     bool seconds;
 
-    if (!out) {
-        abort();
-    }
+    labels_init(&l, samples);
+    buf_reserve(&b, samples->n * 1024);
     for (int c = 0; c < PS_N_COUNTERS; c++) {
         bool any = false;
         agent_metric_name(ps_counter_name(c), name, sizeof name, &seconds);
@@ -183,12 +378,11 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
                 continue;
             }
             if (!any) {
-                put_header(out, name, "counter", counter_help(c));
+                put_header(&b, name, "counter", counter_help(c));
                 any = true;
             }
-            fputs(name, out);
-            put_labels(out, r, NULL);
-            put_value(out, r->counters[c], seconds);
+            put_series(&b, name, &l, i, NULL);
+            put_value(&b, r->counters[c], seconds);
         }
     }
 
@@ -197,14 +391,14 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
         const struct ps_record *r = &samples->s[i].record;
         for (size_t j = 0; j < r->n_reasons; j++) {
             if (!any) {
-                put_header(out, "perfsight_drops_by_reason_total", "counter",
+                put_header(&b, "perfsight_drops_by_reason_total", "counter",
                            "Packets lost in the element, by reason "
                            "(a breakdown of perfsight_drops_total).");
                 any = true;
             }
-            fputs("perfsight_drops_by_reason_total", out);
-            put_labels(out, r, r->reasons[j].name);
-            put_value(out, r->reasons[j].value, false);
+            put_series(&b, "perfsight_drops_by_reason_total", &l, i,
+                       r->reasons[j].name);
+            put_value(&b, r->reasons[j].value, false);
         }
     }
 
@@ -226,7 +420,7 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
         if (i && !strcmp(extras[i], extras[i - 1])) {
             continue;
         }
-        put_extra_family(out, samples, extras[i]);
+        put_extra_family(&b, samples, &l, extras[i]);
     }
     free(extras);
 
@@ -245,16 +439,19 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
                 continue;
             }
             if (!any) {
-                put_header(out, name, "gauge", gauge_help[g]);
+                put_header(&b, name, "gauge", gauge_help[g]);
                 any = true;
             }
-            fputs(name, out);
-            put_labels(out, r, NULL);
-            fprintf(out, " %.17g\n", r->gauges[g]);
+            char value[40];
+            put_series(&b, name, &l, i, NULL);
+            snprintf(value, sizeof value, "%.17g\n", r->gauges[g]);
+            put_str(&b, value);
         }
     }
+    labels_destroy(&l);
 
-    fclose(out);
-    *lenp = len;
-    return text;
+    buf_reserve(&b, 0);
+    b.s[b.len] = '\0';
+    *lenp = b.len;
+    return b.s;
 }

@@ -25,51 +25,68 @@
  * the backlog's time_squeeze...).  Readers ignore such names; the agent
  * still serves them because people and Prometheus can use them. */
 struct ps_attr {
-    char *name;
+    const char *name;           /* A constant, or in the samples' arena. */
     uint64_t value;             /* A counter: only grows. */
 };
 
+struct ps_samples;
+struct ps_arena;
+
 /* One element's sample as a source emits it: a record and its extra
- * counters. */
+ * counters.  Every string and array of it belongs to the round of samples
+ * (an arena that ps_samples_clear() rewinds): never ps_record_destroy()
+ * its record, and copy what must outlive the round. */
 struct ps_sample {
     struct ps_record record;
-    struct ps_attr *extra;      /* Sorted by name when served. */
+    struct ps_attr *extra;
     size_t n_extra;
     size_t allocated_extra;
+    size_t allocated_reasons;
+    struct ps_samples *samples; /* The round it belongs to. */
 };
 
-/* A growing array of samples, all of one sampling round. */
+/* A growing array of samples, all of one sampling round.  Once a round has
+ * run, later rounds of the same size allocate nothing. */
 struct ps_samples {
     struct ps_sample *s;
     size_t n;
     size_t allocated;
     int64_t ts_ns;              /* CLOCK_REALTIME of the round. */
     const char *host;           /* Not owned. */
+    char *host_copy;            /* In the arena. */
+    struct ps_arena *arena;     /* Strings and arrays of the samples. */
 };
 
 void ps_samples_init(struct ps_samples *, const char *host, int64_t ts_ns);
+/* Forgets every sample, keeping the memory for the next round. */
 void ps_samples_clear(struct ps_samples *);
 /* Drops the samples after the first 'n'. */
 void ps_samples_truncate(struct ps_samples *, size_t n);
 void ps_samples_destroy(struct ps_samples *);
 
-/* Appends a sample for element "PREFIX" formatted from 'format', of 'type',
- * with the round's host and time, and returns it. */
+/* Appends a sample for the element whose id is formatted from 'format', of
+ * 'type', with the round's host and time, and returns it. */
 struct ps_sample *ps_samples_add(struct ps_samples *, enum ps_element_type,
                                  const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Takes 'r' (a whole record, e.g. from Open vSwitch) into 'samples',
- * replacing its host with the round's host.  'r' is left initialised. */
+/* The same with the element id 'id' as it is. */
+struct ps_sample *ps_samples_add_id(struct ps_samples *, enum ps_element_type,
+                                    const char *id);
+
+/* Takes 'r' (a whole record, e.g. from Open vSwitch) into 'samples' with
+ * the round's host, and destroys 'r'. */
 struct ps_sample *ps_samples_take(struct ps_samples *, struct ps_record *r);
 
 void ps_sample_set(struct ps_sample *, enum ps_counter, uint64_t);
 void ps_sample_set_gauge(struct ps_sample *, enum ps_gauge, double);
 /* Adds "drops.<reason>". */
 void ps_sample_add_reason(struct ps_sample *, const char *reason, uint64_t);
-/* Adds an extra counter. */
+/* Adds an extra counter.  'name' must outlive the round: a string
+ * constant. */
 void ps_sample_add_extra(struct ps_sample *, const char *name, uint64_t);
 void ps_sample_set_vm(struct ps_sample *, const char *vm);
+void ps_sample_set_tenant(struct ps_sample *, const char *tenant);
 
 /* Returns the sample as a DESIGN.md §3 JSON object, extras included. */
 json_t *ps_sample_to_json(const struct ps_sample *);

@@ -30,6 +30,7 @@ struct netdev {
     uint32_t ifindex;
     char *name;
     enum ps_netclass_kind kind; /* PNIC, TAP or IGNORE. */
+    char *ids[3];               /* Its element ids, or NULLs. */
     double capacity_bps;        /* 0 if unknown. */
 };
 
@@ -102,6 +103,9 @@ clear_devs(struct netlink_source *s)
 {
     for (size_t i = 0; i < s->n_devs; i++) {
         free(s->devs[i].name);
+        for (size_t j = 0; j < PS_ARRAY_SIZE(s->devs[i].ids); j++) {
+            free(s->devs[i].ids[j]);
+        }
     }
     free(s->devs);
     s->devs = NULL;
@@ -207,6 +211,15 @@ link_cb(const struct nlmsghdr *nlh, void *data)
     dev->kind = classify(s->env, la.name, la.kind);
     dev->capacity_bps = (dev->kind == PS_NETCLASS_PNIC
                          ? read_speed(s->env, la.name) : 0);
+    memset(dev->ids, 0, sizeof dev->ids);
+    if (dev->kind == PS_NETCLASS_PNIC) {
+        dev->ids[0] = ps_xasprintf("pnic:%s:rx", la.name);
+        dev->ids[1] = ps_xasprintf("pnic_driver:%s:rx", la.name);
+        dev->ids[2] = ps_xasprintf("pnic:%s:tx", la.name);
+    } else if (dev->kind == PS_NETCLASS_TAP) {
+        dev->ids[0] = ps_xasprintf("tap:%s:to_guest", la.name);
+        dev->ids[1] = ps_xasprintf("tap:%s:from_guest", la.name);
+    }
     ps_index_insert(s->by_ifindex, (const char *) &dev->ifindex,
                     sizeof dev->ifindex, s->n_devs);
     s->n_devs++;
@@ -244,22 +257,22 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
                              + st->tx_carrier_errors
                              + st->tx_aborted_errors);
 
-        e = ps_samples_add(samples, PS_PNIC, "pnic:%s:rx", dev->name);
+        e = ps_samples_add_id(samples, PS_PNIC, dev->ids[0]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped
                       + nic_drops);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_OUT_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_DROPS, nic_drops);
-        ps_sample_add_reason(e, "rx_missed", st->rx_missed_errors);
+        /* Reasons in name order: each is then appended, not inserted. */
         ps_sample_add_reason(e, "rx_fifo", st->rx_fifo_errors);
+        ps_sample_add_reason(e, "rx_missed", st->rx_missed_errors);
         ps_sample_add_reason(e, "rx_over", st->rx_over_errors);
         if (dev->capacity_bps) {
             ps_sample_set_gauge(e, PS_CAPACITY_BPS, dev->capacity_bps);
         }
 
-        e = ps_samples_add(samples, PS_PNIC_DRIVER, "pnic_driver:%s:rx",
-                           dev->name);
+        e = ps_samples_add_id(samples, PS_PNIC_DRIVER, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets);
@@ -268,23 +281,23 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
         ps_sample_add_reason(e, "rx_dropped", st->rx_dropped);
         ps_sample_add_extra(e, "rx_nohandler", st->rx_nohandler);
 
-        e = ps_samples_add(samples, PS_PNIC, "pnic:%s:tx", dev->name);
+        e = ps_samples_add_id(samples, PS_PNIC, dev->ids[2]);
         ps_sample_set(e, PS_IN_PACKETS, st->tx_packets + tx_drops);
         ps_sample_set(e, PS_IN_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->tx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_DROPS, tx_drops);
+        ps_sample_add_reason(e, "tx_aborted", st->tx_aborted_errors);
+        ps_sample_add_reason(e, "tx_carrier", st->tx_carrier_errors);
         ps_sample_add_reason(e, "tx_dropped", st->tx_dropped);
         ps_sample_add_reason(e, "tx_fifo", st->tx_fifo_errors);
-        ps_sample_add_reason(e, "tx_carrier", st->tx_carrier_errors);
-        ps_sample_add_reason(e, "tx_aborted", st->tx_aborted_errors);
         if (dev->capacity_bps) {
             ps_sample_set_gauge(e, PS_CAPACITY_BPS, dev->capacity_bps);
         }
     } else if (dev->kind == PS_NETCLASS_TAP) {
         /* The host transmits toward the guest: the tap's queue to its
          * reader (QEMU) overflows into tx_dropped. */
-        e = ps_samples_add(samples, PS_TAP, "tap:%s:to_guest", dev->name);
+        e = ps_samples_add_id(samples, PS_TAP, dev->ids[0]);
         ps_sample_set(e, PS_IN_PACKETS, st->tx_packets + st->tx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->tx_packets);
@@ -292,7 +305,7 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
         ps_sample_set(e, PS_DROPS, st->tx_dropped);
         ps_sample_add_reason(e, "tx_dropped", st->tx_dropped);
 
-        e = ps_samples_add(samples, PS_TAP, "tap:%s:from_guest", dev->name);
+        e = ps_samples_add_id(samples, PS_TAP, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets);

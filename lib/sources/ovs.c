@@ -47,7 +47,6 @@ ps_ovs_parse_show(const char *text, struct ps_samples *samples, char **errp)
             return EINVAL;
         }
         /* The agent's clock and host name, as for every other element. */
-        r.ts_ns = samples->ts_ns;
         ps_samples_take(samples, &r);
     }
     json_decref(array);

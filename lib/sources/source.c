@@ -89,7 +89,83 @@ ps_source_sample(struct ps_source *source, struct ps_samples *samples)
     return source->class->sample(source->state, samples);
 }
 
-/* Samples. */
+/* Samples.
+ *
+ * A round of samples allocates nothing once it has run before: every
+ * string and every array of a sample comes from the round's arena, a list
+ * of chunks that ps_samples_clear() rewinds and keeps.  (A malloc() and
+ * free() per string made up half of a 256-device snapshot.) */
+
+#define ARENA_CHUNK 65536
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t size;                /* Bytes of 'data'. */
+    char data[];
+};
+
+struct ps_arena {
+    struct arena_chunk *first;
+    struct arena_chunk *cur;    /* Chunk being filled. */
+    size_t used;                /* Bytes used of 'cur'. */
+};
+
+static void *
+arena_alloc(struct ps_samples *samples, size_t size)
+{
+    struct ps_arena *a = samples->arena;
+
+    if (!a) {
+        a = samples->arena = ps_xcalloc(1, sizeof *a);
+    }
+    size = (size + 15) & ~(size_t) 15;
+    while (!a->cur || a->used + size > a->cur->size) {
+        struct arena_chunk *next = a->cur ? a->cur->next : a->first;
+        if (next && next->size < size) {
+            /* Too small for this one: skip it (it stays for later). */
+            a->cur = next;
+            a->used = next->size;
+            continue;
+        }
+        if (!next) {
+            size_t csize = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+            next = ps_xmalloc(sizeof *next + csize);
+            next->next = NULL;
+            next->size = csize;
+            if (a->cur) {
+                a->cur->next = next;
+            } else {
+                a->first = next;
+            }
+        }
+        a->cur = next;
+        a->used = 0;
+    }
+    void *p = a->cur->data + a->used;
+    a->used += size;
+    return p;
+}
+
+static char *
+arena_strdup(struct ps_samples *samples, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    return memcpy(arena_alloc(samples, len), s, len);
+}
+
+static void
+arena_destroy(struct ps_arena *a)
+{
+    if (a) {
+        struct arena_chunk *c = a->first;
+        while (c) {
+            struct arena_chunk *next = c->next;
+            free(c);
+            c = next;
+        }
+        free(a);
+    }
+}
 
 void
 ps_samples_init(struct ps_samples *samples, const char *host, int64_t ts_ns)
@@ -99,28 +175,25 @@ ps_samples_init(struct ps_samples *samples, const char *host, int64_t ts_ns)
     samples->ts_ns = ts_ns;
 }
 
-static void
-sample_destroy(struct ps_sample *s)
-{
-    ps_record_destroy(&s->record);
-    for (size_t i = 0; i < s->n_extra; i++) {
-        free(s->extra[i].name);
-    }
-    free(s->extra);
-}
-
 void
 ps_samples_truncate(struct ps_samples *samples, size_t n)
 {
-    while (samples->n > n) {
-        sample_destroy(&samples->s[--samples->n]);
+    /* The arena's memory of the dropped samples comes back at the next
+     * clear. */
+    if (samples->n > n) {
+        samples->n = n;
     }
 }
 
 void
 ps_samples_clear(struct ps_samples *samples)
 {
-    ps_samples_truncate(samples, 0);
+    samples->n = 0;
+    samples->host_copy = NULL;
+    if (samples->arena) {
+        samples->arena->cur = samples->arena->first;
+        samples->arena->used = 0;
+    }
 }
 
 void
@@ -129,7 +202,9 @@ ps_samples_destroy(struct ps_samples *samples)
     if (samples) {
         ps_samples_clear(samples);
         free(samples->s);
+        arena_destroy(samples->arena);
         samples->s = NULL;
+        samples->arena = NULL;
         samples->allocated = 0;
     }
 }
@@ -137,11 +212,17 @@ ps_samples_destroy(struct ps_samples *samples)
 static struct ps_sample *
 samples_append(struct ps_samples *samples)
 {
-    samples->s = ps_grow(samples->s, &samples->allocated, samples->n + 1,
-                         sizeof *samples->s);
+    if (samples->n >= samples->allocated) {
+        samples->s = ps_grow(samples->s, &samples->allocated,
+                             samples->n + 1, sizeof *samples->s);
+    }
     struct ps_sample *s = &samples->s[samples->n++];
     memset(s, 0, sizeof *s);
-    ps_record_init(&s->record);
+    s->record.ts_ns = samples->ts_ns;
+    if (!samples->host_copy) {
+        samples->host_copy = arena_strdup(samples, samples->host);
+    }
+    s->record.host = samples->host_copy;
     return s;
 }
 
@@ -150,14 +231,34 @@ ps_samples_add(struct ps_samples *samples, enum ps_element_type type,
                const char *format, ...)
 {
     struct ps_sample *s = samples_append(samples);
+    char buf[256];
     va_list args;
 
     va_start(args, format);
-    s->record.element = ps_xvasprintf(format, args);
+    int len = vsnprintf(buf, sizeof buf, format, args);
     va_end(args);
+    if (len < (int) sizeof buf) {
+        s->record.element = arena_strdup(samples, buf);
+    } else {
+        s->record.element = arena_alloc(samples, len + 1);
+        va_start(args, format);
+        vsnprintf(s->record.element, len + 1, format, args);
+        va_end(args);
+    }
     s->record.type = type;
-    s->record.ts_ns = samples->ts_ns;
-    s->record.host = ps_xstrdup(samples->host);
+    s->samples = samples;
+    return s;
+}
+
+struct ps_sample *
+ps_samples_add_id(struct ps_samples *samples, enum ps_element_type type,
+                  const char *id)
+{
+    struct ps_sample *s = samples_append(samples);
+
+    s->record.element = arena_strdup(samples, id);
+    s->record.type = type;
+    s->samples = samples;
     return s;
 }
 
@@ -165,11 +266,21 @@ struct ps_sample *
 ps_samples_take(struct ps_samples *samples, struct ps_record *r)
 {
     struct ps_sample *s = samples_append(samples);
+    struct ps_record *dst = &s->record;
 
-    s->record = *r;
-    free(s->record.host);
-    s->record.host = ps_xstrdup(samples->host);
-    ps_record_init(r);
+    s->samples = samples;
+    dst->element = arena_strdup(samples, r->element);
+    dst->type = r->type;
+    dst->vm = r->vm ? arena_strdup(samples, r->vm) : NULL;
+    dst->tenant = r->tenant ? arena_strdup(samples, r->tenant) : NULL;
+    memcpy(dst->counters, r->counters, sizeof dst->counters);
+    dst->has_counters = r->has_counters;
+    memcpy(dst->gauges, r->gauges, sizeof dst->gauges);
+    dst->has_gauges = r->has_gauges;
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        ps_sample_add_reason(s, r->reasons[i].name, r->reasons[i].value);
+    }
+    ps_record_destroy(r);
     return s;
 }
 
@@ -187,20 +298,38 @@ ps_sample_set_gauge(struct ps_sample *s, enum ps_gauge g, double value)
     s->record.has_gauges |= 1u << g;
 }
 
+/* Makes room for one more element in an arena array of 'n' elements of
+ * 'size' bytes whose capacity is '*allocated'. */
+static void *
+arena_grow(struct ps_samples *samples, void *array, size_t n,
+           size_t *allocated, size_t size)
+{
+    if (n < *allocated) {
+        return array;
+    }
+    size_t new_allocated = *allocated ? *allocated * 2 : 8;
+    void *new_array = arena_alloc(samples, new_allocated * size);
+    if (n) {
+        memcpy(new_array, array, n * size);
+    }
+    *allocated = new_allocated;
+    return new_array;
+}
+
 void
 ps_sample_add_reason(struct ps_sample *s, const char *reason, uint64_t value)
 {
     struct ps_record *r = &s->record;
     size_t i;
 
+    r->reasons = arena_grow(s->samples, r->reasons, r->n_reasons,
+                            &s->allocated_reasons, sizeof *r->reasons);
     /* Keep them sorted by name, as the readers do. */
-    r->reasons = ps_xrealloc(r->reasons, (r->n_reasons + 1)
-                             * sizeof *r->reasons);
     for (i = r->n_reasons; i > 0 && strcmp(r->reasons[i - 1].name,
                                            reason) > 0; i--) {
         r->reasons[i] = r->reasons[i - 1];
     }
-    r->reasons[i].name = ps_xstrdup(reason);
+    r->reasons[i].name = arena_strdup(s->samples, reason);
     r->reasons[i].value = value;
     r->n_reasons++;
 }
@@ -208,9 +337,10 @@ ps_sample_add_reason(struct ps_sample *s, const char *reason, uint64_t value)
 void
 ps_sample_add_extra(struct ps_sample *s, const char *name, uint64_t value)
 {
-    s->extra = ps_grow(s->extra, &s->allocated_extra, s->n_extra + 1,
-                       sizeof *s->extra);
-    s->extra[s->n_extra].name = ps_xstrdup(name);
+    s->extra = arena_grow(s->samples, s->extra, s->n_extra,
+                          &s->allocated_extra, sizeof *s->extra);
+    /* Names are string constants of the sources or arena copies. */
+    s->extra[s->n_extra].name = name;
     s->extra[s->n_extra].value = value;
     s->n_extra++;
 }
@@ -218,8 +348,13 @@ ps_sample_add_extra(struct ps_sample *s, const char *name, uint64_t value)
 void
 ps_sample_set_vm(struct ps_sample *s, const char *vm)
 {
-    free(s->record.vm);
-    s->record.vm = vm ? ps_xstrdup(vm) : NULL;
+    s->record.vm = vm ? arena_strdup(s->samples, vm) : NULL;
+}
+
+void
+ps_sample_set_tenant(struct ps_sample *s, const char *tenant)
+{
+    s->record.tenant = tenant ? arena_strdup(s->samples, tenant) : NULL;
 }
 
 json_t *
@@ -424,14 +559,14 @@ ps_names_apply(const struct ps_names *names, struct ps_samples *samples)
                                        sizeof device)) {
                 const char *vm = ps_names_vm(names, device);
                 if (vm) {
-                    r->vm = ps_xstrdup(vm);
+                    ps_sample_set_vm(&samples->s[i], vm);
                 }
             }
         }
         if (r->vm && !r->tenant) {
             const char *tenant = ps_names_tenant(names, r->vm);
             if (tenant) {
-                r->tenant = ps_xstrdup(tenant);
+                ps_sample_set_tenant(&samples->s[i], tenant);
             }
         }
     }

@@ -24,12 +24,17 @@ for i in $(seq 50); do
     grep -q ready "$TMP/tap.out" 2>/dev/null && break
     sleep 0.1
 done
+# No IPv6 on the test's links: its neighbour discovery would move the
+# counters while they are compared.
+in_ns sysctl -qw net.ipv6.conf.pstap0.disable_ipv6=1
 in_ns ip link set pstap0 up
 in_ns ip addr add 10.78.0.1/24 dev pstap0
 in_ns ip neigh add 10.78.0.2 lladdr 02:00:00:00:00:02 dev pstap0 nud permanent
 
 # A veth pair between the two namespaces.
 ip link add psv0 netns "$NS" type veth peer name psv1 netns "$NS2"
+in_ns sysctl -qw net.ipv6.conf.psv0.disable_ipv6=1
+ip netns exec "$NS2" sysctl -qw net.ipv6.conf.psv1.disable_ipv6=1
 in_ns ip addr add 10.77.0.1/24 dev psv0
 in_ns ip link set psv0 up
 ip netns exec "$NS2" ip link set lo up
@@ -83,10 +88,13 @@ fi
 ip netns exec "$NS2" ping -c 5 -i 0.2 -q 10.77.0.1 >/dev/null \
     || fail "ping over the veth"
 rx=$(stat_of psv0 rx_packets)
-[ "$(attr $P pnic:psv0:rx out_packets)" = "$rx" ] \
-    && [ "$(attr $P pnic_driver:psv0:rx out_packets)" = "$rx" ] \
-    && ok "pnic:psv0:rx carries rx_packets ($rx)" \
-    || fail "veth rx_packets: $rx vs $(attr $P pnic:psv0:rx out_packets)"
+a1=$(attr $P pnic:psv0:rx out_packets)
+a2=$(attr $P pnic_driver:psv0:rx out_packets)
+rx2=$(stat_of psv0 rx_packets)
+[ "$rx" -ge 5 ] && [ "$a1" -ge "$rx" ] && [ "$a1" -le "$rx2" ] \
+    && [ "$a2" -ge "$rx" ] && [ "$a2" -le "$rx2" ] \
+    && ok "pnic:psv0:rx carries rx_packets ($a1)" \
+    || fail "veth rx_packets: $rx..$rx2 vs $a1, $a2"
 
 # Backlog drops: steer psv0's receive processing (RPS) to CPU 1 while
 # senders on CPU 0 flood it, so CPU 1's backlog overflows if it cannot keep
