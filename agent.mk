@@ -33,9 +33,10 @@ utilities_perfsight_agent_LDADD = lib/libperfsight.la $(JANSSON_LIBS) \
 	$(MICROHTTPD_LIBS)
 
 dist_man_MANS += docs/perfsight-agent.8
-EXTRA_DIST += docs/agent.md data/perfsight-agent.service \
-	data/perfsight-agent.conf
+EXTRA_DIST += docs/agent.md data/perfsight-agent.service
 systemdsystemunit_DATA += data/perfsight-agent.service
+perfsightconfdir = $(sysconfdir)/perfsight
+dist_perfsightconf_DATA = data/perfsight-agent.conf
 
 # Unit tests: the parsers on sample text, and the Prometheus rendering.
 AGENT_UNIT_TESTS = \
@@ -54,7 +55,8 @@ tests_test_agent_metrics_LDADD = $(TEST_LDADD)
 
 # Integration tests need root, network namespaces and Prometheus: they run
 # from .ci/agent.sh, not from "make check".
-dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh
+dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
+	tests/agent/live.sh tests/agent/stalled-tap.py tests/agent/udp-flood.py
 
 # Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
 # asserts nothing about time.
