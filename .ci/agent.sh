@@ -8,7 +8,9 @@
 #                            several agents, TLS and bearer tokens
 #   4. tests/agent/live.sh   stalled tap, veths, RPS backlog drops,
 #                            Prometheus against /v1/records
-#   5. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
+#   5. tests/agent/ovs.sh    the OVS source on the patched ovs-vswitchd, if
+#                            a build of it is cached (else it says it skips)
+#   6. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
 #                            figures, not pass/fail
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
@@ -51,6 +53,9 @@ bash tests/agent/http.sh
 
 step "live devices and Prometheus (tests/agent/live.sh)"
 bash tests/agent/live.sh
+
+step "Open vSwitch source against the patched ovs-vswitchd (tests/agent/ovs.sh)"
+bash tests/agent/ovs.sh
 
 step "benchmark, optimised build (bench/agent/bench.sh)"
 build-aux/build "$top/_build/optimised" CFLAGS="-O2 -g"
