@@ -56,7 +56,8 @@ tests_test_agent_metrics_LDADD = $(TEST_LDADD)
 # Integration tests need root, network namespaces and Prometheus: they run
 # from .ci/agent.sh, not from "make check".
 dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
-	tests/agent/live.sh tests/agent/ovs.sh tests/agent/stalled-tap.py tests/agent/udp-flood.py
+	tests/agent/live.sh tests/agent/ovs.sh tests/agent/qemu.sh \
+	tests/agent/qmp-query.py tests/agent/stalled-tap.py tests/agent/udp-flood.py
 
 # Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
 # asserts nothing about time.

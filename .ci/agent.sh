@@ -10,7 +10,9 @@
 #                            Prometheus against /v1/records
 #   5. tests/agent/ovs.sh    the OVS source on the patched ovs-vswitchd, if
 #                            a build of it is cached (else it says it skips)
-#   6. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
+#   6. tests/agent/qemu.sh   the QMP source on the patched QEMU, if a build
+#                            of it is cached (else it says it skips)
+#   7. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
 #                            figures, not pass/fail
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
@@ -56,6 +58,9 @@ bash tests/agent/live.sh
 
 step "Open vSwitch source against the patched ovs-vswitchd (tests/agent/ovs.sh)"
 bash tests/agent/ovs.sh
+
+step "QMP source against the patched QEMU (tests/agent/qemu.sh)"
+bash tests/agent/qemu.sh
 
 step "benchmark, optimised build (bench/agent/bench.sh)"
 build-aux/build "$top/_build/optimised" CFLAGS="-O2 -g"
