@@ -278,6 +278,34 @@ test_ovs(void **state)
     ps_samples_destroy(&samples);
 }
 
+/* ovsdb-server's answer to a select of Interface name and external_ids. */
+static void
+test_ovs_interfaces(void **state)
+{
+    const char *text =
+        "{\"id\":1,\"error\":null,\"result\":[{\"rows\":["
+        "{\"name\":\"vnet3\",\"external_ids\":[\"map\",["
+        "[\"attached-mac\",\"52:54:00:00:00:03\"],"
+        "[\"iface-id\",\"p3\"],[\"vm-uuid\",\"uuid-3\"]]]},"
+        "{\"name\":\"vnet4\",\"external_ids\":[\"map\",["
+        "[\"vm-id\",\"uuid-4\"]]]},"
+        "{\"name\":\"br0\",\"external_ids\":[\"map\",[]]}]}]}";
+    json_t *reply = json_loads(text, 0, NULL);
+    struct ps_names *names = ps_names_create();
+
+    assert_int_equal(ps_ovs_parse_interfaces(reply, names), 0);
+    assert_string_equal(ps_names_vm(names, "vnet3"), "uuid-3");
+    assert_string_equal(ps_names_vm(names, "vnet4"), "uuid-4");
+    assert_null(ps_names_vm(names, "br0"));
+    json_decref(reply);
+
+    reply = json_loads("{\"id\":1,\"error\":\"x\",\"result\":null}", 0,
+                       NULL);
+    assert_int_equal(ps_ovs_parse_interfaces(reply, names), EPROTO);
+    json_decref(reply);
+    ps_names_destroy(names);
+}
+
 /* Device → VM from the configuration and from discovery, VM → tenant. */
 static void
 test_names(void **state)
@@ -337,6 +365,7 @@ main(void)
         cmocka_unit_test(test_cgroup),
         cmocka_unit_test(test_qmp),
         cmocka_unit_test(test_ovs),
+        cmocka_unit_test(test_ovs_interfaces),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_netclass),
     };

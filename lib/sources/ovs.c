@@ -7,7 +7,8 @@
  * "perfsight/show --json" (patches/ovs), asked on a kept connection to
  * ovs-vswitchd's unixctl socket, which costs about 0.05 ms where running
  * ovs-appctl costs 4 to 14 ms.  Without a running ovs-vswitchd the source
- * samples nothing. */
+ * samples nothing.  The VMs of the ports come from the Interface table's
+ * external_ids (vm-uuid, vm-id), read from ovsdb-server now and then. */
 
 #include <config.h>
 
@@ -59,7 +60,110 @@ struct ovs_source {
     unsigned int id;
     char *buf;
     size_t allocated;
+    int64_t names_ns;           /* When the VMs of ports were last read. */
 };
+
+/* The VM of an Interface row's "external_ids" (["map", [[k, v], ...]]):
+ * vm-uuid as OpenStack sets it, vm-id as libvirt does. */
+static const char *
+external_vm(const json_t *external_ids)
+{
+    const json_t *pairs = json_array_get(external_ids, 1);
+    const char *vm = NULL;
+    size_t i;
+    json_t *pair;
+
+    json_array_foreach ((json_t *) pairs, i, pair) {
+        const char *key = json_string_value(json_array_get(pair, 0));
+        const char *value = json_string_value(json_array_get(pair, 1));
+        if (key && value && value[0]) {
+            if (!strcmp(key, "vm-uuid")) {
+                return value;
+            } else if (!strcmp(key, "vm-id")) {
+                vm = value;
+            }
+        }
+    }
+    return vm;
+}
+
+int
+ps_ovs_parse_interfaces(const json_t *reply, struct ps_names *names)
+{
+    const json_t *rows = json_object_get(json_array_get(
+                                             json_object_get(reply,
+                                                             "result"), 0),
+                                         "rows");
+    char **devs = NULL, **vms = NULL;
+    size_t n = 0, allocated = 0;
+    size_t i;
+    json_t *row;
+
+    if (!json_is_array(rows)) {
+        return EPROTO;
+    }
+    json_array_foreach ((json_t *) rows, i, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        const char *vm = external_vm(json_object_get(row, "external_ids"));
+        if (name && vm) {
+            size_t alloc = allocated;
+            devs = ps_grow(devs, &alloc, n + 1, sizeof *devs);
+            vms = ps_grow(vms, &allocated, n + 1, sizeof *vms);
+            devs[n] = ps_xstrdup(name);
+            vms[n] = ps_xstrdup(vm);
+            n++;
+        }
+    }
+    ps_names_set_dynamic(names, "ovsdb", devs, vms, n);
+    for (i = 0; i < n; i++) {
+        free(devs[i]);
+        free(vms[i]);
+    }
+    free(devs);
+    free(vms);
+    return 0;
+}
+
+/* Reads the VMs of the switch's interfaces from ovsdb-server (its
+ * db.sock in the run directory), at most every 5 seconds.  A short-lived
+ * connection: this is rare, and ovsdb-server is not ovs-vswitchd. */
+static void
+read_port_vms(struct ovs_source *s)
+{
+    int64_t now = ps_monotonic_ns();
+    if (s->names_ns && now - s->names_ns < INT64_C(5000000000)) {
+        return;
+    }
+    s->names_ns = now;
+
+    char *path = ps_xasprintf("%s/db.sock", s->env->ovs_rundir);
+    struct ps_jsonconn *db;
+    int error = ps_jsonconn_open(path, &db);
+    free(path);
+    if (error) {
+        return;
+    }
+    static const char request[] =
+        "{\"method\":\"transact\",\"id\":1,\"params\":[\"Open_vSwitch\","
+        "{\"op\":\"select\",\"table\":\"Interface\",\"where\":[],"
+        "\"columns\":[\"name\",\"external_ids\"]}]}";
+    if (!ps_jsonconn_send(db, request, strlen(request))) {
+        for (;;) {
+            json_t *reply;
+            if (ps_jsonconn_recv(db, s->env->timeout_ms, &reply)) {
+                break;
+            }
+            json_t *id = json_object_get(reply, "id");
+            if (json_is_integer(id) && json_integer_value(id) == 1) {
+                ps_ovs_parse_interfaces(reply, s->env->names);
+                json_decref(reply);
+                break;
+            }
+            json_decref(reply);     /* A notification or an echo. */
+        }
+    }
+    ps_jsonconn_close(db);
+}
 
 /* Returns the path of ovs-vswitchd's unixctl socket in a malloc'd string, or
  * NULL if ovs-vswitchd does not seem to run. */
@@ -146,6 +250,9 @@ ovs_sample(void *state, struct ps_samples *samples)
         }
         int error = ask(s, samples);
         if (!error || error == EOPNOTSUPP) {
+            if (!error && s->env->names) {
+                read_port_vms(s);
+            }
             return error;
         }
         ps_jsonconn_close(s->conn);

@@ -62,6 +62,11 @@ int ps_qmp_parse_perfsight(const json_t *reply, const char *vm,
  * 'text'.  Returns 0 or EINVAL, with '*errp' set to a malloc'd message. */
 int ps_ovs_parse_show(const char *text, struct ps_samples *, char **errp);
 
+/* Takes the VMs of switch ports from ovsdb-server's 'reply' to a select of
+ * the Interface table's name and external_ids (vm-uuid, else vm-id) into
+ * 'names' as the "ovsdb" discoveries.  Returns 0 or EPROTO. */
+int ps_ovs_parse_interfaces(const json_t *reply, struct ps_names *);
+
 /* Reads the whole file 'path' into a malloc'd, NUL-terminated string in
  * '*textp'.  Returns 0 or a positive errno value. */
 int ps_read_file(const char *path, char **textp, size_t *lenp);

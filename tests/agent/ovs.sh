@@ -4,7 +4,8 @@
 # test's own: a netdev bridge with two tap ports whose kernel ends are in
 # two namespaces, ping between them; the agent's vswitch records must equal
 # "ovs-appctl perfsight/show --json" read right after, carry the VM and
-# tenant of the configuration, vanish while ovs-vswitchd is down, and come
+# tenant of the configuration or the VM of the Interface's external_ids,
+# vanish while ovs-vswitchd is down, and come
 # back on a new connection when it is up again.
 #
 # The OVS tree is $OVS_TREE, or the patched tree that build-aux/ovs-build
@@ -78,12 +79,20 @@ $VSCTL --no-wait init
 start_vswitchd
 $VSCTL add-br $BR -- set bridge $BR datapath_type=netdev \
     -- add-port $BR $P0 -- set interface $P0 type=tap \
-    -- add-port $BR $P1 -- set interface $P1 type=tap
+    -- add-port $BR $P1 -- set interface $P1 type=tap \
+       external_ids:vm-uuid=0b6c4f7e-1c1b-4c57-9d1e-35d1bcc2e4a1 \
+       external_ids:iface-id=port-1
 for i in $(seq 100); do
     ip link show $P0 >/dev/null 2>&1 && ip link show $P1 >/dev/null 2>&1 \
         && break
     sleep 0.1
 done
+if ! ip link show $P0 >/dev/null 2>&1 || ! ip link show $P1 >/dev/null 2>&1
+then
+    fail "ovs-vswitchd did not create its tap ports"
+    grep -iE "error|warn|emer" "$RUN/ovs-vswitchd.log" | tail -8
+    finish
+fi
 make_ns
 ip netns add "$NS2"
 ip link set $P0 netns "$NS"
@@ -125,6 +134,11 @@ in=$(jq -r --arg e "vswitch:$BR:$P0:rx" \
      "$TMP/agent.json")" = "vm-ovs t9 $(jq -r '.[0].host' "$TMP/agent.json")" ] \
     && ok "VM and tenant of the port from the configuration" \
     || fail "vm/tenant of vswitch:$BR:$P0:tx"
+vm=$(jq -r --arg e "vswitch:$BR:$P1:rx" '.[] | select(.element == $e) | .vm' \
+     "$TMP/agent.json")
+[ "$vm" = 0b6c4f7e-1c1b-4c57-9d1e-35d1bcc2e4a1 ] \
+    && ok "VM of the other port from its external_ids:vm-uuid in ovsdb" \
+    || fail "vm of vswitch:$BR:$P1:rx is \"$vm\""
 
 # ovs-vswitchd down: nothing, and the agent still answers.
 pid=$(cat "$RUN/ovs-vswitchd.pid")
