@@ -141,6 +141,7 @@ struct vm_cgroup {
 
 struct cpu_source {
     char *stat_path;
+    int stat_fd;                /* Kept open, or -1. */
     char *cgroup_root;          /* cgroup v2 root, or NULL. */
     char *buf;
     size_t allocated;
@@ -273,7 +274,8 @@ cpu_sample(void *state, struct ps_samples *samples)
     int64_t now = ps_monotonic_ns();
     int error;
 
-    error = ps_read_file_buf(s->stat_path, &s->buf, &s->allocated, NULL);
+    error = ps_reread_file(&s->stat_fd, s->stat_path, &s->buf,
+                           &s->allocated, NULL);
     if (!error) {
         error = ps_procstat_parse(s->buf, &cur, &s->n_cpus);
     }
@@ -330,6 +332,7 @@ cpu_init(const struct ps_source_env *env, void **statep)
     long hz = sysconf(_SC_CLK_TCK);
 
     s->stat_path = ps_xasprintf("%s/stat", env->procfs);
+    s->stat_fd = -1;
     s->cgroup_root = find_cgroup_root(env);
     s->n_cpus = 1;
     s->ns_per_tick = 1000000000 / (hz > 0 ? hz : 100);
@@ -347,6 +350,9 @@ cpu_destroy(void *state)
             free(s->vms[i].path);
         }
         free(s->vms);
+        if (s->stat_fd >= 0) {
+            close(s->stat_fd);
+        }
         free(s->stat_path);
         free(s->cgroup_root);
         free(s->buf);

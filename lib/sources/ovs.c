@@ -61,6 +61,7 @@ struct ovs_source {
     char *buf;
     size_t allocated;
     int64_t names_ns;           /* When the VMs of ports were last read. */
+    int64_t retry_ns;           /* No ovs-vswitchd: look again then. */
 };
 
 /* The VM of an Interface row's "external_ids" (["map", [[k, v], ...]]):
@@ -238,13 +239,17 @@ ovs_sample(void *state, struct ps_samples *samples)
      * connect again, once. */
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!s->conn) {
-            char *path = socket_path(s);
-            if (!path) {
+            /* Without ovs-vswitchd, look for it again once a second, not
+             * at every sample. */
+            int64_t now = ps_monotonic_ns();
+            if (now < s->retry_ns) {
                 return 0;
             }
-            int error = ps_jsonconn_open(path, &s->conn);
+            char *path = socket_path(s);
+            int error = path ? ps_jsonconn_open(path, &s->conn) : ENOENT;
             free(path);
             if (error) {
+                s->retry_ns = now + INT64_C(1000000000);
                 return error == ENOENT || error == ECONNREFUSED ? 0 : error;
             }
         }

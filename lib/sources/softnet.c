@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "sources.h"
 #include "util.h"
 
@@ -91,6 +92,7 @@ ps_softnet_parse(const char *text, struct ps_samples *samples)
 
 struct softnet_source {
     char *path;
+    int fd;                     /* Kept open, or -1. */
     char *buf;
     size_t allocated;
 };
@@ -100,6 +102,7 @@ softnet_init(const struct ps_source_env *env, void **statep)
 {
     struct softnet_source *s = ps_xcalloc(1, sizeof *s);
     s->path = ps_xasprintf("%s/net/softnet_stat", env->procfs);
+    s->fd = -1;
     *statep = s;
     return 0;
 }
@@ -109,7 +112,8 @@ softnet_sample(void *state, struct ps_samples *samples)
 {
     struct softnet_source *s = state;
     size_t n_before = samples->n;
-    int error = ps_read_file_buf(s->path, &s->buf, &s->allocated, NULL);
+    int error = ps_reread_file(&s->fd, s->path, &s->buf, &s->allocated,
+                               NULL);
 
     if (error) {
         return error == ENOENT ? 0 : error;
@@ -126,6 +130,9 @@ softnet_destroy(void *state)
 {
     struct softnet_source *s = state;
     if (s) {
+        if (s->fd >= 0) {
+            close(s->fd);
+        }
         free(s->path);
         free(s->buf);
         free(s);

@@ -678,6 +678,42 @@ ps_read_file_buf(const char *path, char **bufp, size_t *allocatedp,
 }
 
 int
+ps_reread_file(int *fdp, const char *path, char **bufp, size_t *allocatedp,
+               size_t *lenp)
+{
+    if (*fdp < 0) {
+        *fdp = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fdp < 0) {
+            return errno;
+        }
+    }
+    size_t len = 0;
+    for (;;) {
+        if (*allocatedp < len + 4097) {
+            *bufp = ps_grow(*bufp, allocatedp, len + 4097, 1);
+        }
+        ssize_t n = pread(*fdp, *bufp + len, *allocatedp - len - 1, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int error = errno;
+            close(*fdp);
+            *fdp = -1;
+            return error;
+        } else if (!n) {
+            break;
+        }
+        len += n;
+    }
+    (*bufp)[len] = '\0';
+    if (lenp) {
+        *lenp = len;
+    }
+    return 0;
+}
+
+int
 ps_read_file(const char *path, char **textp, size_t *lenp)
 {
     size_t allocated = 0;
