@@ -42,3 +42,7 @@ lib/rulebook-default.c: data/rulebook
 	  echo ';'; \
 	} > $@.tmp && mv $@.tmp $@
 CLEANFILES += lib/rulebook-default.c
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = lib/libperfsight.pc
+EXTRA_DIST += lib/libperfsight.pc.in
