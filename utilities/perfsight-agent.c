@@ -132,10 +132,10 @@ token_matches(const char *given, const char *token)
     size_t glen = strlen(given), tlen = strlen(token);
     unsigned char diff = glen != tlen;
 
+    /* Every byte of the token is compared, whatever 'given' is. */
     for (size_t i = 0; i < tlen; i++) {
-        diff |= (unsigned char) token[i] ^ (unsigned char) given[i % (glen
-                                                                 ? glen
-                                                                 : 1)];
+        size_t j = glen ? i % glen : 0;
+        diff |= (unsigned char) token[i] ^ (unsigned char) given[j];
     }
     return !diff && glen;
 }
@@ -146,8 +146,8 @@ authorized(const struct agent *agent, struct MHD_Connection *conn)
     if (!agent->token) {
         return true;
     }
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     return (auth && !strncmp(auth, "Bearer ", 7)
             && token_matches(auth + 7, agent->token));
 }
