@@ -31,11 +31,11 @@ static const struct {
 };
 
 static const char *const gauge_metrics[PS_N_GAUGES] = {
-    [PS_CAPACITY_BPS] = "perfsight_capacity_bits_per_second",
-    [PS_CPU_UTIL] = "perfsight_cpu_utilisation_ratio",
+    [PS_CAPACITY_BPS] = "perfsight_capacity_bps",
+    [PS_CPU_UTIL] = "perfsight_cpu_util",
 };
 
-#define REASON_METRIC "perfsight_reason_drops_total"
+#define REASON_METRIC "perfsight_drops_by_reason_total"
 
 static const char *const counter_help[PS_N_COUNTERS] = {
     [PS_IN_PACKETS] = "Packets into the element.",

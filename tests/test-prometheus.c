@@ -43,14 +43,14 @@ test_render(void **state)
         "# TYPE perfsight_in_time_seconds_total counter\n"
         "perfsight_in_time_seconds_total{host=\"hv1\",element=\"tap:vnet0:"
         "to_guest\",type=\"tap\",vm=\"vm\\\"1\"} 1.500000000\n"
-        "# HELP perfsight_reason_drops_total Packets the element dropped, by "
+        "# HELP perfsight_drops_by_reason_total Packets the element dropped, by "
         "reason.\n"
-        "# TYPE perfsight_reason_drops_total counter\n"
-        "perfsight_reason_drops_total{host=\"hv1\",element=\"tap:vnet0:"
+        "# TYPE perfsight_drops_by_reason_total counter\n"
+        "perfsight_drops_by_reason_total{host=\"hv1\",element=\"tap:vnet0:"
         "to_guest\",type=\"tap\",vm=\"vm\\\"1\",reason=\"tap_full\"} 40\n"
-        "# HELP perfsight_cpu_utilisation_ratio CPU utilisation, 0 to 1.\n"
-        "# TYPE perfsight_cpu_utilisation_ratio gauge\n"
-        "perfsight_cpu_utilisation_ratio{host=\"hv1\",element=\"cpu:host\","
+        "# HELP perfsight_cpu_util CPU utilisation, 0 to 1.\n"
+        "# TYPE perfsight_cpu_util gauge\n"
+        "perfsight_cpu_util{host=\"hv1\",element=\"cpu:host\","
         "type=\"cpu\"} 0.25\n");
     free(text);
     (void) state;
@@ -70,7 +70,7 @@ test_parse_matrix(void **state)
         "\"result\": ["
         SERIES("perfsight_in_packets_total", "", "1000", "3000") ", "
         SERIES("perfsight_drops_total", "", "10", "510") ", "
-        SERIES("perfsight_reason_drops_total", ", \"reason\": \"full\"",
+        SERIES("perfsight_drops_by_reason_total", ", \"reason\": \"full\"",
                "5", "405") ", "
         SERIES("perfsight_in_time_seconds_total", "", "1.5", "2.25") ", "
         SERIES("up", "", "1", "1")

@@ -11,9 +11,9 @@
 #include "perfsight/record.h"
 #include "perfsight/window.h"
 
-/* PerfSight's records in Prometheus, both ways: the agent's /metrics
- * (rendering) and windows taken from Prometheus's HTTP API (parsing), so
- * the names are defined once, here.
+/* PerfSight's records in Prometheus, both ways: rendering (the agent's
+ * /metrics writes the same names, with extra families for its sources'
+ * own counters) and windows taken from Prometheus's HTTP API (parsing).
  *
  *   counter          metric                                  unit
  *   in_packets       perfsight_in_packets_total
@@ -21,11 +21,11 @@
  *   out_packets      perfsight_out_packets_total
  *   out_bytes        perfsight_out_bytes_total               bytes
  *   drops            perfsight_drops_total
- *   drops.<reason>   perfsight_reason_drops_total{reason=}
+ *   drops.<reason>   perfsight_drops_by_reason_total{reason=}
  *   in_time_ns       perfsight_in_time_seconds_total         seconds
  *   out_time_ns      perfsight_out_time_seconds_total        seconds
- *   capacity_bps     perfsight_capacity_bits_per_second      gauge
- *   cpu_util         perfsight_cpu_utilisation_ratio         gauge, 0..1
+ *   capacity_bps     perfsight_capacity_bps                  gauge, bits/s
+ *   cpu_util         perfsight_cpu_util                      gauge, 0..1
  *
  * Every series has the labels host, element, type and, when set, vm and
  * tenant. */
