@@ -45,7 +45,8 @@ INTEGRATION_TESTS = \
 	tests/cli.sh \
 	tests/live.sh
 TESTS += $(INTEGRATION_TESTS)
-dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh
+dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh \
+	tests/prometheus-source.sh
 AM_TESTS_ENVIRONMENT = \
 	PERFSIGHT=$(abs_top_builddir)/utilities/perfsight \
 	EXAMPLES=$(abs_top_srcdir)/examples \
