@@ -112,7 +112,8 @@ callgrind_run() {
     local label=$1 qemu=$2 tap=psbt$$ qpid dpid fpid read ir
     tap=${tap:0:15}
     new_ns
-    nsx valgrind --tool=callgrind --toggle-collect=tap_send \
+    # not through nsx: $! must be the process that becomes valgrind
+    ip netns exec "$NS" valgrind --tool=callgrind --toggle-collect=tap_send \
         --callgrind-out-file="$TMP/cg.$label" \
         "$qemu" -machine pc -accel qtest -display none -nodefaults -m 128 \
         -qtest "unix:$TMP/qt.$label,server=on,wait=off" -qtest-log /dev/null \
@@ -126,7 +127,7 @@ callgrind_run() {
         > "$TMP/driver.$label.json" 2> "$TMP/driver.$label.log" &
     dpid=$!
     wait_for "driver ready" 600 grep -q ready "$TMP/driver.$label.log"
-    nsx python3 "$T/flood.py" 10.0.0.2 100000 > /dev/null &
+    ip netns exec "$NS" python3 "$T/flood.py" 10.0.0.2 100000 > /dev/null &
     fpid=$!
     PIDS+=("$fpid")
     wait "$dpid" || { cat "$TMP/driver.$label.log" >&2; fail "driver"; }
