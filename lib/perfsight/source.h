@@ -73,15 +73,37 @@ struct ps_sample *ps_samples_add(struct ps_samples *, enum ps_element_type,
 /* The same with the element id 'id' as it is. */
 struct ps_sample *ps_samples_add_id(struct ps_samples *, enum ps_element_type,
                                     const char *id);
+/* The same without copying 'id', which must outlive the round (the source
+ * keeps it, e.g. from discovery to discovery). */
+struct ps_sample *ps_samples_add_static(struct ps_samples *,
+                                        enum ps_element_type,
+                                        const char *id);
 
 /* Takes 'r' (a whole record, e.g. from Open vSwitch) into 'samples' with
  * the round's host, and destroys 'r'. */
 struct ps_sample *ps_samples_take(struct ps_samples *, struct ps_record *r);
 
-void ps_sample_set(struct ps_sample *, enum ps_counter, uint64_t);
-void ps_sample_set_gauge(struct ps_sample *, enum ps_gauge, double);
+static inline void
+ps_sample_set(struct ps_sample *s, enum ps_counter c, uint64_t value)
+{
+    s->record.counters[c] = value;
+    s->record.has_counters |= 1u << c;
+}
+
+static inline void
+ps_sample_set_gauge(struct ps_sample *s, enum ps_gauge g, double value)
+{
+    s->record.gauges[g] = value;
+    s->record.has_gauges |= 1u << g;
+}
+
 /* Adds "drops.<reason>". */
 void ps_sample_add_reason(struct ps_sample *, const char *reason, uint64_t);
+/* Adds the 'n' reasons 'names' (sorted by name, and string constants: they
+ * are neither copied nor compared) with 'values', to a sample that has no
+ * reason yet.  The fast way for a source with a fixed set of reasons. */
+void ps_sample_set_reasons(struct ps_sample *, const char *const names[],
+                           const uint64_t values[], size_t n);
 /* Adds an extra counter.  'name' must outlive the round: a string
  * constant. */
 void ps_sample_add_extra(struct ps_sample *, const char *name, uint64_t);

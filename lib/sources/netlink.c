@@ -243,6 +243,16 @@ discover(struct netlink_source *s)
     return error;
 }
 
+/* The reasons of each element, in name order. */
+static const char *const pnic_rx_reasons[] = {
+    "rx_fifo", "rx_missed", "rx_over",
+};
+static const char *const pnic_tx_reasons[] = {
+    "tx_aborted", "tx_carrier", "tx_dropped", "tx_fifo",
+};
+static const char *const rx_dropped_reason[] = { "rx_dropped" };
+static const char *const tx_dropped_reason[] = { "tx_dropped" };
+
 /* Appends the elements of 'dev' with counters 'st'. */
 static void
 add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
@@ -257,61 +267,67 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
                              + st->tx_carrier_errors
                              + st->tx_aborted_errors);
 
-        e = ps_samples_add_id(samples, PS_PNIC, dev->ids[0]);
+        e = ps_samples_add_static(samples, PS_PNIC, dev->ids[0]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped
                       + nic_drops);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_OUT_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_DROPS, nic_drops);
-        /* Reasons in name order: each is then appended, not inserted. */
-        ps_sample_add_reason(e, "rx_fifo", st->rx_fifo_errors);
-        ps_sample_add_reason(e, "rx_missed", st->rx_missed_errors);
-        ps_sample_add_reason(e, "rx_over", st->rx_over_errors);
+        uint64_t rx_values[] = {
+            st->rx_fifo_errors, st->rx_missed_errors, st->rx_over_errors,
+        };
+        ps_sample_set_reasons(e, pnic_rx_reasons, rx_values,
+                              PS_ARRAY_SIZE(rx_values));
         if (dev->capacity_bps) {
             ps_sample_set_gauge(e, PS_CAPACITY_BPS, dev->capacity_bps);
         }
 
-        e = ps_samples_add_id(samples, PS_PNIC_DRIVER, dev->ids[1]);
+        e = ps_samples_add_static(samples, PS_PNIC_DRIVER, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_DROPS, st->rx_dropped);
-        ps_sample_add_reason(e, "rx_dropped", st->rx_dropped);
+        uint64_t rx_dropped = st->rx_dropped;
+        ps_sample_set_reasons(e, rx_dropped_reason, &rx_dropped, 1);
         ps_sample_add_extra(e, "rx_nohandler", st->rx_nohandler);
 
-        e = ps_samples_add_id(samples, PS_PNIC, dev->ids[2]);
+        e = ps_samples_add_static(samples, PS_PNIC, dev->ids[2]);
         ps_sample_set(e, PS_IN_PACKETS, st->tx_packets + tx_drops);
         ps_sample_set(e, PS_IN_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->tx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_DROPS, tx_drops);
-        ps_sample_add_reason(e, "tx_aborted", st->tx_aborted_errors);
-        ps_sample_add_reason(e, "tx_carrier", st->tx_carrier_errors);
-        ps_sample_add_reason(e, "tx_dropped", st->tx_dropped);
-        ps_sample_add_reason(e, "tx_fifo", st->tx_fifo_errors);
+        uint64_t tx_values[] = {
+            st->tx_aborted_errors, st->tx_carrier_errors, st->tx_dropped,
+            st->tx_fifo_errors,
+        };
+        ps_sample_set_reasons(e, pnic_tx_reasons, tx_values,
+                              PS_ARRAY_SIZE(tx_values));
         if (dev->capacity_bps) {
             ps_sample_set_gauge(e, PS_CAPACITY_BPS, dev->capacity_bps);
         }
     } else if (dev->kind == PS_NETCLASS_TAP) {
         /* The host transmits toward the guest: the tap's queue to its
          * reader (QEMU) overflows into tx_dropped. */
-        e = ps_samples_add_id(samples, PS_TAP, dev->ids[0]);
+        e = ps_samples_add_static(samples, PS_TAP, dev->ids[0]);
         ps_sample_set(e, PS_IN_PACKETS, st->tx_packets + st->tx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->tx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_DROPS, st->tx_dropped);
-        ps_sample_add_reason(e, "tx_dropped", st->tx_dropped);
+        uint64_t tx_dropped = st->tx_dropped;
+        ps_sample_set_reasons(e, tx_dropped_reason, &tx_dropped, 1);
 
-        e = ps_samples_add_id(samples, PS_TAP, dev->ids[1]);
+        e = ps_samples_add_static(samples, PS_TAP, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
         ps_sample_set(e, PS_IN_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_OUT_PACKETS, st->rx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->rx_bytes);
         ps_sample_set(e, PS_DROPS, st->rx_dropped);
-        ps_sample_add_reason(e, "rx_dropped", st->rx_dropped);
+        uint64_t rx_dropped = st->rx_dropped;
+        ps_sample_set_reasons(e, rx_dropped_reason, &rx_dropped, 1);
     }
 }
 
@@ -373,6 +389,9 @@ dump_stats(struct netlink_source *s, struct ps_samples *samples,
     return error ? error : recv_dump(s, stats_cb, w);
 }
 
+/* The element ids in the samples point into 'devs' (no copy): the devices
+ * are discovered again only here, before this round's samples are made,
+ * and the agent has finished with the previous round by then. */
 static int
 netlink_sample(void *state, struct ps_samples *samples)
 {

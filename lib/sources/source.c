@@ -263,6 +263,19 @@ ps_samples_add_id(struct ps_samples *samples, enum ps_element_type type,
 }
 
 struct ps_sample *
+ps_samples_add_static(struct ps_samples *samples, enum ps_element_type type,
+                      const char *id)
+{
+    struct ps_sample *s = samples_append(samples);
+
+    /* Never written nor freed: the record is the round's. */
+    s->record.element = (char *) id;
+    s->record.type = type;
+    s->samples = samples;
+    return s;
+}
+
+struct ps_sample *
 ps_samples_take(struct ps_samples *samples, struct ps_record *r)
 {
     struct ps_sample *s = samples_append(samples);
@@ -282,20 +295,6 @@ ps_samples_take(struct ps_samples *samples, struct ps_record *r)
     }
     ps_record_destroy(r);
     return s;
-}
-
-void
-ps_sample_set(struct ps_sample *s, enum ps_counter c, uint64_t value)
-{
-    s->record.counters[c] = value;
-    s->record.has_counters |= 1u << c;
-}
-
-void
-ps_sample_set_gauge(struct ps_sample *s, enum ps_gauge g, double value)
-{
-    s->record.gauges[g] = value;
-    s->record.has_gauges |= 1u << g;
 }
 
 /* Makes room for one more element in an arena array of 'n' elements of
@@ -332,6 +331,22 @@ ps_sample_add_reason(struct ps_sample *s, const char *reason, uint64_t value)
     r->reasons[i].name = arena_strdup(s->samples, reason);
     r->reasons[i].value = value;
     r->n_reasons++;
+}
+
+void
+ps_sample_set_reasons(struct ps_sample *s, const char *const names[],
+                      const uint64_t values[], size_t n)
+{
+    struct ps_record *r = &s->record;
+
+    r->reasons = arena_alloc(s->samples, n * sizeof *r->reasons);
+    s->allocated_reasons = n;
+    for (size_t i = 0; i < n; i++) {
+        /* Never written nor freed: the record is the round's. */
+        r->reasons[i].name = (char *) names[i];
+        r->reasons[i].value = values[i];
+    }
+    r->n_reasons = n;
 }
 
 void
