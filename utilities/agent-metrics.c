@@ -73,22 +73,27 @@ put_double(struct buf *b, double d)
     }
 }
 
-/* Writes 's' as a JSON string. */
+/* Writes 's' as a JSON string: runs of plain characters in one copy. */
 static void
 put_json_string(struct buf *b, const char *s)
 {
     put_char(b, '"');
-    for (const char *p = s; *p; p++) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            put_char(b, '\\');
-            put_char(b, c);
-        } else if (c < 0x20) {
-            char tmp[8];
-            snprintf(tmp, sizeof tmp, "\\u%04x", c);
-            put_str(b, tmp);
-        } else {
-            put_char(b, c);
+    for (const char *p = s; *p; ) {
+        const char *run = p;
+        while (*p && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) {
+            p++;
+        }
+        put(b, run, p - run);
+        if (*p) {
+            unsigned char c = *p++;
+            if (c == '"' || c == '\\') {
+                put_char(b, '\\');
+                put_char(b, c);
+            } else {
+                char tmp[8];
+                snprintf(tmp, sizeof tmp, "\\u%04x", c);
+                put_str(b, tmp);
+            }
         }
     }
     put_char(b, '"');
@@ -204,19 +209,13 @@ agent_metric_name(const char *attr, char *buf, size_t size, bool *seconds)
 static void
 put_label_value(struct buf *b, const char *value)
 {
-    for (const char *p = value; *p; p++) {
-        switch (*p) {
-        case '\\':
-            put(b, "\\\\", 2);
-            break;
-        case '"':
-            put(b, "\\\"", 2);
-            break;
-        case '\n':
-            put(b, "\\n", 2);
-            break;
-        default:
-            put_char(b, *p);
+    for (const char *p = value; *p; ) {
+        size_t n = strcspn(p, "\\\"\n");
+        put(b, p, n);
+        p += n;
+        if (*p) {
+            put(b, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : "\\n", 2);
+            p++;
         }
     }
 }
