@@ -19,7 +19,8 @@
 #
 # usage: bench/qemu/bench.sh          (root; builds both QEMUs if needed)
 # env:   PACKETS (callgrind packets, default 20000), FLOOD_SECONDS (5),
-#        REPS (2), PATCHED_QEMU / UNPATCHED_QEMU to skip building.
+#        REPS (2), PATCHED_QEMU / UNPATCHED_QEMU to skip building,
+#        BENCH_KEEP=DIR to keep the callgrind files, BENCH_ONLY=callgrind.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -137,6 +138,7 @@ callgrind_run() {
     ip netns del "$NS"
     NS=
     ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$TMP/cg.$label")
+    [ -z "${BENCH_KEEP:-}" ] || cp "$TMP/cg.$label" "$BENCH_KEEP/"
     [ -n "$ir" ] && [ "$read" -gt 0 ] || fail "no callgrind data for $label"
     echo "$ir $read"
 }
@@ -181,6 +183,10 @@ read -r ir_p n_p < "$TMP/res"
 callgrind_run unpatched "$UNPATCHED" > "$TMP/res"
 read -r ir_u n_u < "$TMP/res"
 
+if [ "${BENCH_ONLY:-}" = callgrind ]; then
+    echo "instructions per packet: patched $ir_p/$n_p, unpatched $ir_u/$n_u"
+    exit 0
+fi
 say "2. guest packet rate (TCG, ${FLOOD_SECONDS}s flood, $REPS runs each)"
 rates=()
 for r in $(seq 1 "$REPS"); do
