@@ -228,8 +228,8 @@ for i, r in enumerate(runs):
 print()
 print("instructions per packet: %+.2f%% (goal: at most +1%%)"
       % (100 * (ipp_p / ipp_u - 1)))
-print("note: valgrind does not use the vDSO, so each clock read counts as a"
-      " clock_gettime() system call (about 17 instructions in user space)")
-print("      instead of the vDSO's; the guest rate and CPU time under TCG are"
-      " noisy on a shared machine.")
+print("note: the counters read the TSC (rdtsc), which callgrind counts as"
+      " one instruction like the CPU executes it; the guest rate and the CPU")
+print("      time under TCG depend on everything else the machine runs: compare"
+      " the runs with each other before reading the ratio.")
 EOF

@@ -155,7 +155,7 @@ a = {e["direction"]: e for e in json.load(open(sys.argv[2]))}
 sent, tap_drops = int(sys.argv[3]), int(sys.argv[4])
 d = {k: a["rx"][k] - b["rx"][k] for k in
      ("in-packets", "out-packets", "drops", "blocked-time-ns",
-      "blocked-count", "no-buffer-time-ns", "in-time-ns", "out-time-ns")}
+      "blocked-count", "no-buffer-time-ns", "in-time-ns")}
 print("e2e: window: rx element read %d packets from the tap, delivered %d,"
       " dropped %d inside QEMU" % (d["in-packets"], d["out-packets"],
                                   d["drops"]))
@@ -166,8 +166,8 @@ print("e2e: why: QEMU stopped reading the tap %d times, for %.1f ms in all"
       " (back-pressure); the guest had no receive buffers for %.1f ms"
       % (d["blocked-count"], d["blocked-time-ns"] / 1e6,
          d["no-buffer-time-ns"] / 1e6))
-print("e2e: QEMU spent %.1f ms reading the tap and %.1f ms delivering to"
-      " the guest" % (d["in-time-ns"] / 1e6, d["out-time-ns"] / 1e6))
+print("e2e: QEMU spent %.1f ms in the tap's read handler (reading the tap"
+      " and handing the packets to virtio-net)" % (d["in-time-ns"] / 1e6))
 assert tap_drops > 0, "the flood caused no tap drops"
 assert d["in-packets"] > 0 and d["out-packets"] > 0, d
 assert d["blocked-count"] > 0 and d["blocked-time-ns"] > 0, d
