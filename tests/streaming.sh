@@ -1,9 +1,10 @@
 #!/bin/bash
 # A recording larger than the memory perfsight may use is still diagnosed:
-# 600 rounds of 1000 elements (about 150 MB of JSON Lines) through a pipe,
-# under a 64 MiB address-space limit.  Needs a build without sanitizers
-# (they reserve terabytes of address space); build-aux/test runs it on the
-# optimised build.
+# 600 rounds of 1000 elements (about 135 MB of JSON Lines) through a pipe,
+# under a 64 MiB limit on its data (RLIMIT_DATA: heap and private
+# mappings; an address-space limit would also count the shared libraries,
+# libvirt's among them).  Needs a build without sanitizers (they reserve
+# terabytes); build-aux/test runs it on the optimised build.
 set -euo pipefail
 : "${PERFSIGHT:?PERFSIGHT must name the perfsight program}"
 if ldd "$(dirname "$PERFSIGHT")/.libs/$(basename "$PERFSIGHT")" 2>/dev/null \
@@ -21,7 +22,12 @@ gen() {
 }
 
 bytes=$(gen | wc -c)
-out=$( (ulimit -v 65536; gen | "$PERFSIGHT" diagnose contention --input - --format json) )
+out=$( (ulimit -d 65536; gen | "$PERFSIGHT" diagnose contention --input - --format json) )
 echo "$out" | grep -q '"verdict": "bottleneck"' || { echo "FAIL: $out" | head; exit 1; }
 echo "$out" | grep -q '"records": 600000' || { echo "FAIL: not all records read"; exit 1; }
-echo "read $bytes bytes under a 64 MiB limit: ok"
+# The limit binds: the same shell cannot allocate 100 MiB.
+if (ulimit -d 65536; python3 -c 'bytearray(100 << 20)') 2>/dev/null; then
+    echo "FAIL: the limit does not bind"
+    exit 1
+fi
+echo "read $bytes bytes under a 64 MiB data limit: ok"
