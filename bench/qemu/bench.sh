@@ -35,6 +35,8 @@ command -v valgrind >/dev/null || { echo "bench: valgrind missing" >&2; exit 1; 
 
 PATCHED=${PATCHED_QEMU:-$("$ROOT/build-aux/qemu-build" binary)}
 UNPATCHED=${UNPATCHED_QEMU:-$("$ROOT/build-aux/qemu-build" unpatched-binary)}
+[ -x "$PATCHED" ] && [ -x "$UNPATCHED" ] || \
+    { echo "bench: FAIL: no QEMU binaries ($PATCHED, $UNPATCHED)" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/perfsight-bench.XXXXXX)
 NS=

@@ -29,6 +29,7 @@ FLOOD_SECONDS=${FLOOD_SECONDS:-4}
 if [ -z "$QEMU" ]; then
     QEMU=$("$ROOT/build-aux/qemu-build" binary)
 fi
+[ -x "$QEMU" ] || { echo "e2e: FAIL: no QEMU binary at '$QEMU'" >&2; exit 1; }
 
 NS=psqemu$$
 TAP=pstap$$

@@ -31,6 +31,7 @@ command -v virsh >/dev/null && command -v libvirtd >/dev/null || {
 if [ -z "$QEMU" ]; then
     QEMU=$("$ROOT/build-aux/qemu-build" binary)
 fi
+[ -x "$QEMU" ] || { echo "libvirt: FAIL: no QEMU binary at '$QEMU'" >&2; exit 1; }
 QEMU=$(readlink -f "$QEMU")
 
 cleanup() {
