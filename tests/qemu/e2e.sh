@@ -98,6 +98,8 @@ nsx "$QEMU" -name ps-e2e -machine pc -accel tcg -m 256 -smp 1 \
 QEMU_PID=$(cat "$TMP/qemu.pid")
 
 wait_for "tap $TAP in the namespace" 30 nsx ip link show "$TAP"
+# no IPv6 chatter (router solicitations, MLD) from the host side
+nsx sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1" || true
 nsx ip addr add 10.0.0.1/24 dev "$TAP"
 nsx ip link set "$TAP" up
 
@@ -154,12 +156,16 @@ import json, sys
 b = {e["direction"]: e for e in json.load(open(sys.argv[1]))}
 a = {e["direction"]: e for e in json.load(open(sys.argv[2]))}
 sent, tap_drops = int(sys.argv[3]), int(sys.argv[4])
+reasons = {x["reason"]: x["packets"] for x in a["rx"]["drops-by-reason"]}
+for x in b["rx"]["drops-by-reason"]:
+    reasons[x["reason"]] -= x["packets"]
+reasons = {k: v for k, v in reasons.items() if v}
 d = {k: a["rx"][k] - b["rx"][k] for k in
      ("in-packets", "out-packets", "drops", "blocked-time-ns",
       "blocked-count", "no-buffer-time-ns", "in-time-ns")}
 print("e2e: window: rx element read %d packets from the tap, delivered %d,"
-      " dropped %d inside QEMU" % (d["in-packets"], d["out-packets"],
-                                  d["drops"]))
+      " dropped %d inside QEMU %s" % (d["in-packets"], d["out-packets"],
+                                     d["drops"], reasons or ""))
 print("e2e: where: %d of %d packets (%.1f%%) were lost in the host tap queue"
       " (tx_dropped), before QEMU read them"
       % (tap_drops, sent, 100.0 * tap_drops / max(sent, 1)))
@@ -173,9 +179,10 @@ assert tap_drops > 0, "the flood caused no tap drops"
 assert d["in-packets"] > 0 and d["out-packets"] > 0, d
 assert d["blocked-count"] > 0 and d["blocked-time-ns"] > 0, d
 assert d["no-buffer-time-ns"] > 0, d
-# the loss is in the tap queue, not inside QEMU: QEMU delivered what it read
-assert d["drops"] == 0, d
-assert d["out-packets"] <= d["in-packets"], d
+# the loss is in the tap queue, not inside QEMU: QEMU delivered what it
+# read, but for the odd packet its MAC filter or a reset may drop
+assert d["drops"] * 1000 < tap_drops, d
+assert d["out-packets"] + d["drops"] <= d["in-packets"], d
 EOF
 
 qmp quit > /dev/null || true
