@@ -4,6 +4,12 @@ noinst_PROGRAMS += bench/bench-diagnose
 bench_bench_diagnose_SOURCES = bench/bench-diagnose.c
 bench_bench_diagnose_LDADD = lib/libperfsight.la $(JANSSON_LIBS)
 
-bench: bench/bench-diagnose
+noinst_PROGRAMS += bench/bench-gather
+bench_bench_gather_SOURCES = bench/bench-gather.c
+bench_bench_gather_LDADD = lib/libperfsight.la $(JANSSON_LIBS)
+dist_noinst_SCRIPTS += bench/gather.sh
+
+bench: bench/bench-diagnose bench/bench-gather utilities/perfsight-agent
 	$(builddir)/bench/bench-diagnose 5
+	$(srcdir)/bench/gather.sh $(builddir) 100
 .PHONY: bench

@@ -1,0 +1,85 @@
+/*
+ * Copyright (c) 2026 The PerfSight developers.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* Prints the time of one gather round (GET /v1/records from every agent of
+ * a topology, in parallel) and the records gathered, median of RUNS.
+ *
+ * usage: bench-gather TOPOLOGY [RUNS] */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "perfsight/gather.h"
+#include "perfsight/topology.h"
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+compare_doubles(const void *a_, const void *b_)
+{
+    double a = *(const double *) a_, b = *(const double *) b_;
+    return a < b ? -1 : a > b;
+}
+
+static void
+count_record(struct ps_record *r, void *n_)
+{
+    size_t *n = n_;
+    (*n)++;
+    ps_record_destroy(r);
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench-gather TOPOLOGY [RUNS]\n");
+        return 2;
+    }
+    int runs = argc > 2 ? atoi(argv[2]) : 20;
+    char *error = NULL;
+    struct ps_topology *topo = ps_topology_load(argv[1], &error);
+    if (!topo || runs < 1 || runs > 1000) {
+        fprintf(stderr, "bench-gather: %s\n", error ? error : "bad RUNS");
+        return 1;
+    }
+
+    size_t n = topo->n_hosts;
+    struct ps_gather_target *targets = calloc(n + 1, sizeof *targets);
+    struct ps_gather_status *status = calloc(n + 1, sizeof *status);
+    double *times = calloc(runs, sizeof *times);
+    for (size_t i = 0; i < n; i++) {
+        targets[i].host = topo->hosts[i].id;
+        targets[i].url = topo->hosts[i].agent;
+    }
+
+    size_t records = 0, answered = 0;
+    for (int r = 0; r < runs; r++) {
+        records = 0;
+        double t0 = now();
+        answered = ps_gather_round(targets, n, NULL, count_record, &records,
+                                   status);
+        times[r] = now() - t0;
+        ps_gather_status_clear(status, n);
+    }
+    qsort(times, runs, sizeof *times, compare_doubles);
+    printf("gather round over %zu agents (%zu answered, %zu records): "
+           "median %.1f ms, min %.1f ms, max %.1f ms (%d rounds)\n", n,
+           answered, records, times[runs / 2] * 1e3, times[0] * 1e3,
+           times[runs - 1] * 1e3, runs);
+    free(times);
+    free(status);
+    free(targets);
+    ps_topology_destroy(topo);
+    return answered == n ? 0 : 1;
+}
