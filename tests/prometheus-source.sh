@@ -12,16 +12,7 @@ command -v prometheus >/dev/null \
 . "$here/agent/lib.sh"
 
 make_ns
-in_ns python3 "$here/agent/stalled-tap.py" pstap0 >"$TMP/tap.out" &
-pids+=($!)
-for _ in $(seq 50); do
-    grep -q ready "$TMP/tap.out" 2>/dev/null && break
-    sleep 0.1
-done
-in_ns sysctl -qw net.ipv6.conf.pstap0.disable_ipv6=1
-in_ns ip link set pstap0 up
-in_ns ip addr add 10.78.0.1/24 dev pstap0
-in_ns ip neigh add 10.78.0.2 lladdr 02:00:00:00:00:02 dev pstap0 nud permanent
+make_stalled_tap pstap0 10.78.0.1 10.78.0.2
 
 P=19580
 start_agent agent --listen=127.0.0.1:$P --host=hv1 --libvirt-uri=none \

@@ -135,3 +135,23 @@ finish() {
     echo "$(basename "$0"): passed"
     exit 0
 }
+
+# make_stalled_tap DEV ADDR PEER: in the namespace, a tap DEV whose reader
+# never reads (tests/agent/stalled-tap.py), up with ADDR/24 and a permanent
+# neighbour PEER, so that packets sent to PEER queue on it and, once the
+# queue is full, are dropped (the tap's tx_dropped).  No IPv6, so that
+# neighbour discovery does not move its counters.
+make_stalled_tap() {
+    local dev=$1 addr=$2 peer=$3 here
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    in_ns python3 "$here/stalled-tap.py" "$dev" >"$TMP/$dev.out" &
+    pids+=($!)
+    for _ in $(seq 50); do
+        grep -q ready "$TMP/$dev.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    in_ns sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+    in_ns ip link set "$dev" up
+    in_ns ip addr add "$addr/24" dev "$dev"
+    in_ns ip neigh add "$peer" lladdr 02:00:00:00:00:02 dev "$dev" nud permanent
+}

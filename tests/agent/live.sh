@@ -18,18 +18,7 @@ stat_of() {
 }
 
 # A tap with a stalled reader.
-in_ns python3 "$here/stalled-tap.py" pstap0 >"$TMP/tap.out" &
-pids+=($!)
-for i in $(seq 50); do
-    grep -q ready "$TMP/tap.out" 2>/dev/null && break
-    sleep 0.1
-done
-# No IPv6 on the test's links: its neighbour discovery would move the
-# counters while they are compared.
-in_ns sysctl -qw net.ipv6.conf.pstap0.disable_ipv6=1
-in_ns ip link set pstap0 up
-in_ns ip addr add 10.78.0.1/24 dev pstap0
-in_ns ip neigh add 10.78.0.2 lladdr 02:00:00:00:00:02 dev pstap0 nud permanent
+make_stalled_tap pstap0 10.78.0.1 10.78.0.2
 
 # A veth pair between the two namespaces.
 ip link add psv0 netns "$NS" type veth peer name psv1 netns "$NS2"
