@@ -9,14 +9,13 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "util.h"
 
 /* Counter → metric name and the factor from PerfSight's unit to the
- * metric's (ns → s). */
+ * metric's (ns → s), as perfsight-agent's /metrics writes them. */
 static const struct {
     const char *metric;
     double scale;
@@ -36,141 +35,6 @@ static const char *const gauge_metrics[PS_N_GAUGES] = {
 };
 
 #define REASON_METRIC "perfsight_drops_by_reason_total"
-
-static const char *const counter_help[PS_N_COUNTERS] = {
-    [PS_IN_PACKETS] = "Packets into the element.",
-    [PS_IN_BYTES] = "Bytes into the element.",
-    [PS_OUT_PACKETS] = "Packets out of the element.",
-    [PS_OUT_BYTES] = "Bytes out of the element.",
-    [PS_DROPS] = "Packets the element dropped.",
-    [PS_IN_TIME_NS] = "Time spent in the element's input method.",
-    [PS_OUT_TIME_NS] = "Time spent in the element's output method.",
-};
-
-struct buf {
-    char *s;
-    size_t len, allocated;
-};
-
-static void
-buf_printf(struct buf *b, const char *format, ...) PS_PRINTF_FORMAT(2, 3);
-
-static void
-buf_printf(struct buf *b, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *s = ps_xvasprintf(format, args);
-    va_end(args);
-    size_t n = strlen(s);
-    b->s = ps_grow(b->s, &b->allocated, b->len + n + 1, 1);
-    memcpy(b->s + b->len, s, n + 1);
-    b->len += n;
-    free(s);
-}
-
-static void
-label(struct buf *b, const char *name, const char *value, bool first)
-{
-    buf_printf(b, "%s%s=\"", first ? "" : ",", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"') {
-            buf_printf(b, "\\%c", *p);
-        } else if (*p == '\n') {
-            buf_printf(b, "\\n");
-        } else {
-            buf_printf(b, "%c", *p);
-        }
-    }
-    buf_printf(b, "\"");
-}
-
-static void
-labels(struct buf *b, const struct ps_record *r, const char *reason)
-{
-    buf_printf(b, "{");
-    label(b, "host", r->host, true);
-    label(b, "element", r->element, false);
-    label(b, "type", ps_element_type_name(r->type), false);
-    if (r->vm) {
-        label(b, "vm", r->vm, false);
-    }
-    if (r->tenant) {
-        label(b, "tenant", r->tenant, false);
-    }
-    if (reason) {
-        label(b, "reason", reason, false);
-    }
-    buf_printf(b, "}");
-}
-
-char *
-ps_prometheus_render(const struct ps_record *records, size_t n)
-{
-    struct buf b = { 0 };
-    buf_printf(&b, "%s", "");
-
-    for (int c = 0; c < PS_N_COUNTERS; c++) {
-        bool header = false;
-        for (size_t i = 0; i < n; i++) {
-            if (!ps_record_has(&records[i], c)) {
-                continue;
-            }
-            if (!header) {
-                buf_printf(&b, "# HELP %s %s\n# TYPE %s counter\n",
-                           counter_metrics[c].metric, counter_help[c],
-                           counter_metrics[c].metric);
-                header = true;
-            }
-            buf_printf(&b, "%s", counter_metrics[c].metric);
-            labels(&b, &records[i], NULL);
-            if (counter_metrics[c].scale == 1) {
-                buf_printf(&b, " %llu\n",
-                           (unsigned long long) records[i].counters[c]);
-            } else {
-                buf_printf(&b, " %.9f\n", records[i].counters[c]
-                           * counter_metrics[c].scale);
-            }
-        }
-    }
-
-    bool header = false;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < records[i].n_reasons; j++) {
-            if (!header) {
-                buf_printf(&b, "# HELP %s Packets the element dropped, by "
-                           "reason.\n# TYPE %s counter\n", REASON_METRIC,
-                           REASON_METRIC);
-                header = true;
-            }
-            buf_printf(&b, "%s", REASON_METRIC);
-            labels(&b, &records[i], records[i].reasons[j].name);
-            buf_printf(&b, " %llu\n",
-                       (unsigned long long) records[i].reasons[j].value);
-        }
-    }
-
-    for (int g = 0; g < PS_N_GAUGES; g++) {
-        header = false;
-        for (size_t i = 0; i < n; i++) {
-            if (!ps_record_has_gauge(&records[i], g)) {
-                continue;
-            }
-            if (!header) {
-                buf_printf(&b, "# HELP %s %s\n# TYPE %s gauge\n",
-                           gauge_metrics[g], g == PS_CPU_UTIL
-                           ? "CPU utilisation, 0 to 1."
-                           : "Bits per second the element's link is "
-                             "provisioned for.", gauge_metrics[g]);
-                header = true;
-            }
-            buf_printf(&b, "%s", gauge_metrics[g]);
-            labels(&b, &records[i], NULL);
-            buf_printf(&b, " %.17g\n", records[i].gauges[g]);
-        }
-    }
-    return b.s;
-}
 
 /* One parsed sample before it is grouped into a record. */
 struct sample {

@@ -11,9 +11,9 @@
 #include "perfsight/record.h"
 #include "perfsight/window.h"
 
-/* PerfSight's records in Prometheus, both ways: rendering (the agent's
- * /metrics writes the same names, with extra families for its sources'
- * own counters) and windows taken from Prometheus's HTTP API (parsing).
+/* Windows taken from Prometheus's HTTP API, over the series that
+ * perfsight-agent's /metrics exposes (utilities/agent-metrics.c writes
+ * them, with extra families for its sources' own counters):
  *
  *   counter          metric                                  unit
  *   in_packets       perfsight_in_packets_total
@@ -29,10 +29,6 @@
  *
  * Every series has the labels host, element, type and, when set, vm and
  * tenant. */
-
-/* Returns the exposition text (format 0.0.4) of 'records' in a malloc'd
- * string.  Families are written once each, in the order above. */
-char *ps_prometheus_render(const struct ps_record *records, size_t n);
 
 /* Builds a window from a Prometheus server at 'base_url': the raw samples
  * of every perfsight_* series over the 2 x 'opts->seconds' (default 1 s)
