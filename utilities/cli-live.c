@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,26 @@ cli_sleep(double seconds)
         .tv_nsec = (long) ((seconds - floor(seconds)) * 1e9),
     };
     return !nanosleep(&ts, NULL);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+request_stop(int signo)
+{
+    stop_requested = signo;
+}
+
+void
+cli_catch_stop(void)
+{
+    struct sigaction sa = { .sa_handler = request_stop };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+bool
+cli_stopped(void)
+{
+    return stop_requested != 0;
 }

@@ -42,4 +42,9 @@ void cli_round_clear(struct cli_round *);
  * was. */
 bool cli_sleep(double seconds);
 
+/* From now on SIGINT and SIGTERM only set a flag that cli_stopped()
+ * returns, so that record and watch finish the round in progress. */
+void cli_catch_stop(void);
+bool cli_stopped(void);
+
 #endif /* cli-live.h */

@@ -36,15 +36,21 @@ cli_note_unreachable(const char *host, const char *error)
     }
 }
 
+static void
+cli_verror(const char *format, va_list args)
+{
+    fputs("perfsight: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+}
+
 void
 cli_fatal(int status, const char *format, ...)
 {
     va_list args;
-    fputs("perfsight: ", stderr);
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    cli_verror(format, args);
     va_end(args);
-    fputc('\n', stderr);
     exit(status);
 }
 
@@ -52,11 +58,23 @@ void
 cli_error(const char *format, ...)
 {
     va_list args;
-    fputs("perfsight: ", stderr);
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    cli_verror(format, args);
     va_end(args);
-    fputc('\n', stderr);
+}
+
+struct ps_rulebook *
+cli_load_rulebook(const struct cli_options *opts)
+{
+    char *error = NULL;
+    struct ps_rulebook *rb = (opts->rulebook
+                              ? ps_rulebook_load(opts->rulebook, &error)
+                              : ps_rulebook_load_default(&error));
+    if (!rb) {
+        cli_error("%s", error);
+        free(error);
+    }
+    return rb;
 }
 
 /* Unknown attribute names, each mentioned once. */

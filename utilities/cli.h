@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <jansson.h>
+#include "perfsight/rulebook.h"
 #include "perfsight/window.h"
 
 enum cli_format {
@@ -65,6 +66,10 @@ void cli_print_json(json_t *);
 
 /* Formats 'x' with a k/M/G suffix into 'buf'. */
 const char *cli_human(double x, char *buf, size_t size);
+
+/* Loads --rulebook FILE or the default one; on error prints why and
+ * returns NULL. */
+struct ps_rulebook *cli_load_rulebook(const struct cli_options *);
 
 /* Notes that 'host' did not answer, for the output to name it. */
 void cli_note_unreachable(const char *host, const char *error);

@@ -19,19 +19,6 @@
 /* Lossy elements listed per host in text. */
 #define MAX_TEXT_LOSSES 8
 
-static struct ps_rulebook *
-load_rulebook(const struct cli_options *opts)
-{
-    char *error = NULL;
-    struct ps_rulebook *rb = (opts->rulebook
-                              ? ps_rulebook_load(opts->rulebook, &error)
-                              : ps_rulebook_load_default(&error));
-    if (!rb) {
-        cli_fatal(EXIT_BAD_INPUT, "%s", error);
-    }
-    return rb;
-}
-
 static void
 print_list(const char *const *items, size_t n, const char *none)
 {
@@ -125,7 +112,10 @@ print_contention(const struct ps_contention *c)
 int
 cmd_diagnose_contention(const struct cli_options *opts)
 {
-    struct ps_rulebook *rb = load_rulebook(opts);
+    struct ps_rulebook *rb = cli_load_rulebook(opts);
+    if (!rb) {
+        return EXIT_BAD_INPUT;
+    }
     struct ps_window *w = cli_load_window(opts);
     struct ps_contention_report report;
 

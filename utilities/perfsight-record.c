@@ -11,21 +11,12 @@
 #include <config.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli-live.h"
-
-static volatile sig_atomic_t stop;
-
-static void
-request_stop(int signo)
-{
-    stop = signo;
-}
 
 /* Shifts FILE.(keep-1) → FILE.keep, ..., FILE → FILE.1. */
 static int
@@ -87,15 +78,13 @@ cmd_record(const struct cli_options *opts)
         return EXIT_BAD_INPUT;
     }
 
-    struct sigaction sa = { .sa_handler = request_stop };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop();
 
     double interval = opts->interval > 0 ? opts->interval : 1;
     int status = 0;
     long rounds = 0, records = 0;
-    while (!stop && (!opts->count || rounds < opts->count)) {
-        if (rounds && !cli_sleep(interval) && stop) {
+    while (!cli_stopped() && (!opts->count || rounds < opts->count)) {
+        if (rounds && !cli_sleep(interval) && cli_stopped()) {
             break;
         }
         struct cli_round round;
@@ -139,7 +128,7 @@ cmd_record(const struct cli_options *opts)
         status = EXIT_BAD_INPUT;
     }
     fprintf(stderr, "perfsight: recorded %ld rounds, %ld records%s\n",
-            rounds, records, stop ? " (stopped)" : "");
+            rounds, records, cli_stopped() ? " (stopped)" : "");
     cli_agents_close(&agents);
     return status;
 }

@@ -8,7 +8,6 @@
 
 #include <config.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +15,6 @@
 #include <unistd.h>
 #include "cli-live.h"
 #include "perfsight/contention.h"
-
-static volatile sig_atomic_t stop;
-
-static void
-request_stop(int signo)
-{
-    stop = signo;
-}
 
 static int
 compare_worst_first(const void *a_, const void *b_)
@@ -99,12 +90,8 @@ int
 cmd_watch(const struct cli_options *opts)
 {
     char *error = NULL;
-    struct ps_rulebook *rb = (opts->rulebook
-                              ? ps_rulebook_load(opts->rulebook, &error)
-                              : ps_rulebook_load_default(&error));
+    struct ps_rulebook *rb = cli_load_rulebook(opts);
     if (!rb) {
-        cli_error("%s", error);
-        free(error);
         return EXIT_BAD_INPUT;
     }
     struct cli_agents agents;
@@ -112,17 +99,15 @@ cmd_watch(const struct cli_options *opts)
         ps_rulebook_destroy(rb);
         return EXIT_BAD_INPUT;
     }
-    struct sigaction sa = { .sa_handler = request_stop };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop();
 
     bool tty = isatty(STDOUT_FILENO);
     double interval = opts->interval > 0 ? opts->interval : 1;
     struct cli_round prev;
     cli_round_run(&agents, &prev);
-    for (long tick = 1; !stop && (!opts->count || tick <= opts->count);
+    for (long tick = 1; !cli_stopped() && (!opts->count || tick <= opts->count);
          tick++) {
-        if (!cli_sleep(interval) && stop) {
+        if (!cli_sleep(interval) && cli_stopped()) {
             break;
         }
         struct cli_round cur;
