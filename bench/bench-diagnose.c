@@ -19,34 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "bench-util.h"
 #include "perfsight/contention.h"
 #include "perfsight/window.h"
 
 #define ELEMENTS_PER_HOST 100
 #define VMS_PER_HOST 8
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-compare_doubles(const void *a_, const void *b_)
-{
-    double a = *(const double *) a_, b = *(const double *) b_;
-    return a < b ? -1 : a > b;
-}
-
-static double
-median(double *x, int n)
-{
-    qsort(x, n, sizeof *x, compare_doubles);
-    return x[n / 2];
-}
 
 /* The i'th element of a host: its id, type and VM. */
 static void
@@ -166,13 +144,7 @@ copy_records(const struct ps_record *src, size_t n)
 {
     struct ps_record *dst = malloc(n * sizeof *dst);
     for (size_t i = 0; i < n; i++) {
-        dst[i] = src[i];
-        dst[i].host = strdup(src[i].host);
-        dst[i].element = strdup(src[i].element);
-        dst[i].vm = src[i].vm ? strdup(src[i].vm) : NULL;
-        dst[i].tenant = NULL;
-        dst[i].reasons = NULL;
-        dst[i].n_reasons = 0;
+        ps_record_clone(&dst[i], &src[i]);
     }
     return dst;
 }
@@ -202,16 +174,16 @@ main(int argc, char *argv[])
 
         for (int r = 0; r < r_max; r++) {
             struct ps_record *copy = copy_records(records, n_records);
-            double t0 = now();
+            double t0 = bench_now();
             struct ps_window_builder *b = ps_window_builder_create(NULL);
             for (size_t i = 0; i < n_records; i++) {
                 free(ps_window_builder_add(b, &copy[i]));
             }
             struct ps_window *w = ps_window_builder_finish(b, &error);
-            double t1 = now();
+            double t1 = bench_now();
             struct ps_contention_report report;
             ps_contention_diagnose(rb, w, &report);
-            double t2 = now();
+            double t2 = bench_now();
             if (report.n_hosts != (size_t) n_hosts
                 || w->n_deltas != (size_t) sizes[k]) {
                 fprintf(stderr, "bench: wrong window\n");
@@ -224,7 +196,7 @@ main(int argc, char *argv[])
             t_diag[r] = t2 - t1;
 
             /* End to end, from text. */
-            t0 = now();
+            t0 = bench_now();
             FILE *f = fmemopen(text, len, "r");
             struct ps_reader *rd = ps_reader_from_stream(f, "bench");
             b = ps_window_builder_create(NULL);
@@ -236,13 +208,14 @@ main(int argc, char *argv[])
             fclose(f);
             w = ps_window_builder_finish(b, &error);
             ps_contention_diagnose(rb, w, &report);
-            t_e2e[r] = now() - t0;
+            t_e2e[r] = bench_now() - t0;
             ps_contention_report_destroy(&report);
             ps_window_destroy(w);
         }
 
-        double win = median(t_window, r_max), diag = median(t_diag, r_max);
-        double e2e = median(t_e2e, r_max);
+        double win = bench_median(t_window, r_max);
+        double diag = bench_median(t_diag, r_max);
+        double e2e = bench_median(t_e2e, r_max);
         printf("%-10d %12.2f %12.2f %14.1f %16.0f\n", sizes[k], win * 1e3,
                diag * 1e3, e2e * 1e3, sizes[k] / (win + diag));
         for (size_t i = 0; i < n_records; i++) {

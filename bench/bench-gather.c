@@ -12,24 +12,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include "bench-util.h"
 #include "perfsight/gather.h"
 #include "perfsight/topology.h"
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-compare_doubles(const void *a_, const void *b_)
-{
-    double a = *(const double *) a_, b = *(const double *) b_;
-    return a < b ? -1 : a > b;
-}
 
 static void
 count_record(struct ps_record *r, void *n_)
@@ -66,16 +51,16 @@ main(int argc, char *argv[])
     size_t records = 0, answered = 0;
     for (int r = 0; r < runs; r++) {
         records = 0;
-        double t0 = now();
+        double t0 = bench_now();
         answered = ps_gather_round(targets, n, NULL, count_record, &records,
                                    status);
-        times[r] = now() - t0;
+        times[r] = bench_now() - t0;
         ps_gather_status_clear(status, n);
     }
-    qsort(times, runs, sizeof *times, compare_doubles);
+    double median = bench_median(times, runs);
     printf("gather round over %zu agents (%zu answered, %zu records): "
            "median %.1f ms, min %.1f ms, max %.1f ms (%d rounds)\n", n,
-           answered, records, times[runs / 2] * 1e3, times[0] * 1e3,
+           answered, records, median * 1e3, times[0] * 1e3,
            times[runs - 1] * 1e3, runs);
     free(times);
     free(status);
