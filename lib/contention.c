@@ -50,30 +50,39 @@ compare_losses(const void *a_, const void *b_)
     return strcmp(a->delta->element, b->delta->element);
 }
 
+static int
+compare_loss_ptrs(const void *a_, const void *b_)
+{
+    const struct ps_loss *a = *(const struct ps_loss *const *) a_;
+    const struct ps_loss *b = *(const struct ps_loss *const *) b_;
+    return a->loss > b->loss ? -1 : a->loss < b->loss;
+}
+
 /* Removes up to 'budget' drops from the elements of 'losses' that echo the
  * backlog on 'side', the largest first. */
 static uint64_t
 deduplicate(struct ps_loss *losses, size_t n, enum ps_direction side,
             uint64_t budget)
 {
+    struct ps_loss **echoes = ps_xmalloc((n + 1) * sizeof *echoes);
+    size_t n_echoes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (backlog_echo_side(losses[i].delta) == side && losses[i].loss) {
+            echoes[n_echoes++] = &losses[i];
+        }
+    }
+    if (n_echoes > 1) {
+        qsort(echoes, n_echoes, sizeof *echoes, compare_loss_ptrs);
+    }
+
     uint64_t removed = 0;
-    while (budget) {
-        struct ps_loss *largest = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (backlog_echo_side(losses[i].delta) == side && losses[i].loss
-                && losses[i].loss == losses[i].counted
-                && (!largest || losses[i].loss > largest->loss)) {
-                largest = &losses[i];
-            }
-        }
-        if (!largest) {
-            break;
-        }
-        uint64_t take = largest->loss < budget ? largest->loss : budget;
-        largest->loss -= take;
+    for (size_t i = 0; i < n_echoes && budget; i++) {
+        uint64_t take = echoes[i]->loss < budget ? echoes[i]->loss : budget;
+        echoes[i]->loss -= take;
         budget -= take;
         removed += take;
     }
+    free(echoes);
     return removed;
 }
 
