@@ -2,9 +2,12 @@
 # Copyright (c) 2026 The PerfSight developers.
 # SPDX-License-Identifier: Apache-2.0
 
-# The element sources live in libperfsight (lib/sources/, behind
-# lib/perfsight/source.h).
-lib_libperfsight_la_SOURCES += \
+# The element sources (lib/sources/, behind lib/perfsight/source.h) are a
+# library of the agent's own, so that libperfsight, which the perfsight
+# command links, needs neither libmnl nor libvirt.
+noinst_LTLIBRARIES += lib/libperfsight-sources.la
+lib_libperfsight_sources_la_SOURCES = \
+	lib/perfsight/source.h \
 	lib/sources/cpu.c \
 	lib/sources/libvirt.c \
 	lib/sources/netlink.c \
@@ -13,12 +16,14 @@ lib_libperfsight_la_SOURCES += \
 	lib/sources/softnet.c \
 	lib/sources/source.c \
 	lib/sources/sources.h
-lib_libperfsight_la_LIBADD += $(LIBMNL_LIBS)
+lib_libperfsight_sources_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBMNL_CFLAGS) \
+	$(LIBVIRT_CFLAGS)
+lib_libperfsight_sources_la_LIBADD = lib/libperfsight.la $(LIBMNL_LIBS)
 if HAVE_LIBVIRT
-lib_libperfsight_la_LIBADD += $(LIBVIRT_LIBS)
+lib_libperfsight_sources_la_LIBADD += $(LIBVIRT_LIBS)
 endif
-AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBVIRT_CFLAGS)
-perfsightinclude_HEADERS += lib/perfsight/source.h
+SOURCES_LDADD = lib/libperfsight-sources.la lib/libperfsight.la \
+	$(JANSSON_LIBS)
 
 # The daemon.
 bin_PROGRAMS += utilities/perfsight-agent
@@ -29,8 +34,7 @@ utilities_perfsight_agent_SOURCES = \
 	utilities/agent-metrics.c \
 	utilities/agent-metrics.h
 utilities_perfsight_agent_CPPFLAGS = $(AM_CPPFLAGS) $(MICROHTTPD_CFLAGS)
-utilities_perfsight_agent_LDADD = lib/libperfsight.la $(JANSSON_LIBS) \
-	$(MICROHTTPD_LIBS)
+utilities_perfsight_agent_LDADD = $(SOURCES_LDADD) $(MICROHTTPD_LIBS)
 
 dist_man_MANS += docs/perfsight-agent.8
 EXTRA_DIST += docs/agent.md data/perfsight-agent.service
@@ -46,12 +50,12 @@ check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_test_agent_parse_SOURCES = tests/test-agent-parse.c $(TEST_UTIL)
 tests_test_agent_parse_CFLAGS = $(TEST_CFLAGS)
-tests_test_agent_parse_LDADD = $(TEST_LDADD)
+tests_test_agent_parse_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 tests_test_agent_metrics_SOURCES = tests/test-agent-metrics.c \
 	utilities/agent-metrics.c utilities/agent-config.c $(TEST_UTIL)
 tests_test_agent_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
 tests_test_agent_metrics_CFLAGS = $(TEST_CFLAGS)
-tests_test_agent_metrics_LDADD = $(TEST_LDADD)
+tests_test_agent_metrics_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 
 # Integration tests need root, network namespaces and Prometheus: they run
 # from .ci/agent.sh, not from "make check".
@@ -63,5 +67,5 @@ dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
 # asserts nothing about time.
 noinst_PROGRAMS += bench/agent/bench-snapshot
 bench_agent_bench_snapshot_SOURCES = bench/agent/bench-snapshot.c
-bench_agent_bench_snapshot_LDADD = lib/libperfsight.la $(JANSSON_LIBS)
+bench_agent_bench_snapshot_LDADD = $(SOURCES_LDADD)
 EXTRA_DIST += bench/agent/bench.sh bench/agent/poll.py
