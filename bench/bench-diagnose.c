@@ -12,7 +12,7 @@
  *   diagnose   Algorithm 1 over every host of the window
  *   end-to-end the same from JSON Lines text: parse, window, diagnose
  *
- * usage: bench-diagnose [RUNS] */
+ * usage: bench-diagnose [RUNS [MAX_ELEMENTS]] */
 
 #include <config.h>
 
@@ -153,6 +153,7 @@ int
 main(int argc, char *argv[])
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
+    int max_elements = argc > 2 ? atoi(argv[2]) : 100000;
     char *error = NULL;
     struct ps_rulebook *rb = ps_rulebook_load_default(&error);
 
@@ -165,6 +166,9 @@ main(int argc, char *argv[])
            "diagnose ms", "end-to-end ms", "diagnosed el/s");
     static const int sizes[] = { 1000, 10000, 100000 };
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        if (sizes[k] > max_elements) {
+            break;
+        }
         int n_hosts = sizes[k] / ELEMENTS_PER_HOST;
         size_t len, n_records;
         char *text = make_text(n_hosts, &len);

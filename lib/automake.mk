@@ -3,9 +3,13 @@ lib_libperfsight_la_SOURCES = \
 	lib/contention.c \
 	lib/element.c \
 	lib/gather.c \
+	lib/json.h \
+	lib/json-jansson.c \
+	lib/json-simdjson.cc \
 	lib/prometheus.c \
 	lib/reader.c \
 	lib/record.c \
+	lib/record-parse.h \
 	lib/rootcause.c \
 	lib/rulebook.c \
 	lib/topology.c \
@@ -13,7 +17,9 @@ lib_libperfsight_la_SOURCES = \
 	lib/util.h \
 	lib/window.c
 nodist_lib_libperfsight_la_SOURCES = lib/rulebook-default.c
-lib_libperfsight_la_LIBADD = $(JANSSON_LIBS) $(LIBCURL_LIBS) $(LIBS)
+lib_libperfsight_la_CXXFLAGS = $(AM_CXXFLAGS) $(SIMDJSON_CFLAGS)
+lib_libperfsight_la_LIBADD = $(JANSSON_LIBS) $(SIMDJSON_LIBS) $(LIBCURL_LIBS) \
+	$(LIBS)
 lib_libperfsight_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0
 
 perfsightincludedir = $(includedir)/perfsight

@@ -31,8 +31,15 @@ ps_element_type_name(enum ps_element_type type)
 bool
 ps_element_type_from_name(const char *name, enum ps_element_type *type)
 {
+    return ps_element_type_from_name_len(name, strlen(name), type);
+}
+
+bool
+ps_element_type_from_name_len(const char *name, size_t len,
+                              enum ps_element_type *type)
+{
     for (int i = 0; i < PS_N_ELEMENT_TYPES; i++) {
-        if (!strcmp(name, type_names[i])) {
+        if (!strncmp(name, type_names[i], len) && !type_names[i][len]) {
             *type = i;
             return true;
         }

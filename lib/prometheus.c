@@ -14,26 +14,8 @@
 #include <time.h>
 #include "util.h"
 
-/* Counter → metric name and the factor from PerfSight's unit to the
- * metric's (ns → s), as perfsight-agent's /metrics writes them. */
-static const struct {
-    const char *metric;
-    double scale;
-} counter_metrics[PS_N_COUNTERS] = {
-    [PS_IN_PACKETS] = { "perfsight_in_packets_total", 1 },
-    [PS_IN_BYTES] = { "perfsight_in_bytes_total", 1 },
-    [PS_OUT_PACKETS] = { "perfsight_out_packets_total", 1 },
-    [PS_OUT_BYTES] = { "perfsight_out_bytes_total", 1 },
-    [PS_DROPS] = { "perfsight_drops_total", 1 },
-    [PS_IN_TIME_NS] = { "perfsight_in_time_seconds_total", 1e-9 },
-    [PS_OUT_TIME_NS] = { "perfsight_out_time_seconds_total", 1e-9 },
-};
-
-static const char *const gauge_metrics[PS_N_GAUGES] = {
-    [PS_CAPACITY_BPS] = "perfsight_capacity_bps",
-    [PS_CPU_UTIL] = "perfsight_cpu_util",
-};
-
+/* The metric names and units are those of record.c's attribute table,
+ * which perfsight-agent's /metrics also writes from. */
 #define REASON_METRIC "perfsight_drops_by_reason_total"
 
 /* One parsed sample before it is grouped into a record. */
@@ -64,15 +46,10 @@ compare_samples(const void *a_, const void *b_)
 static int
 metric_attr(const char *name)
 {
-    for (int c = 0; c < PS_N_COUNTERS; c++) {
-        if (!strcmp(name, counter_metrics[c].metric)) {
-            return c;
-        }
-    }
-    for (int g = 0; g < PS_N_GAUGES; g++) {
-        if (!strcmp(name, gauge_metrics[g])) {
-            return PS_N_COUNTERS + g;
-        }
+    const struct ps_attr_info *a = ps_attr_info_by_metric(name);
+    if (a) {
+        return a->kind == PS_ATTR_COUNTER ? a->index
+                                          : PS_N_COUNTERS + a->index;
     }
     return !strcmp(name, REASON_METRIC) ? -1 : -2;
 }
@@ -117,7 +94,7 @@ group_to_record(const struct sample *s, size_t n, struct ps_record *r)
             r->has_gauges |= 1u << g;
         } else if (s[i].attr >= 0) {
             int c = s[i].attr;
-            r->counters[c] = llround(v / counter_metrics[c].scale);
+            r->counters[c] = llround(v / ps_counter_info(c)->metric_scale);
             r->has_counters |= 1u << c;
         } else {
             r->reasons = ps_xrealloc(r->reasons, (r->n_reasons + 1)

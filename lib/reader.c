@@ -10,16 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json.h"
+#include "record-parse.h"
 #include "util.h"
 
 /* The reader cuts the input into top-level records by tracking brackets and
- * strings, and hands one record's text at a time to jansson.  So memory
- * stays bounded by the largest record, and one scanner reads both a JSON
- * array and JSON Lines (or a concatenation of agent answers). */
+ * strings over a buffer of input, and hands one record's text at a time to
+ * simdjson (json.h).  So memory stays bounded by the largest record, and
+ * one scanner reads both a JSON array and JSON Lines (or a concatenation
+ * of agent answers). */
 
 /* Largest record text accepted: far above any real record, low enough that
  * a corrupt file cannot take all memory. */
 #define MAX_RECORD_BYTES (16u << 20)
+
+/* Input is read in blocks of this size. */
+#define BLOCK_BYTES (256u << 10)
 
 enum outer_state {
     OUTER_TOP,                  /* Between top-level values. */
@@ -32,11 +38,17 @@ struct ps_reader {
     FILE *stream;
     bool close_stream;
     char *name;
-    int line;                   /* Current line, from 1. */
+    int line;                   /* Line of 'buf[pos]', from 1. */
     int array_line;             /* Where the open array started. */
     enum outer_state state;
-    char *buf;                  /* Current record's text. */
-    size_t len, allocated;
+
+    /* Input not yet consumed is buf[pos, len); PS_JSON_PADDING bytes more
+     * are always allocated for simdjson. */
+    char *buf;
+    size_t pos, len, size;
+    bool eof;
+
+    struct ps_json_parser *parser;
     ps_unknown_attr_cb *unknown_cb;
     void *unknown_aux;
     bool failed;
@@ -50,6 +62,12 @@ ps_reader_from_stream(FILE *stream, const char *name)
     rd->name = ps_xstrdup(name);
     rd->line = 1;
     rd->state = OUTER_TOP;
+    rd->size = BLOCK_BYTES;
+    rd->buf = ps_xmalloc(rd->size + PS_JSON_PADDING);
+    rd->parser = ps_json_parser_create();
+    if (!rd->parser) {
+        abort();
+    }
     return rd;
 }
 
@@ -84,6 +102,7 @@ ps_reader_close(struct ps_reader *rd)
         if (rd->close_stream) {
             fclose(rd->stream);
         }
+        ps_json_parser_destroy(rd->parser);
         free(rd->name);
         free(rd->buf);
         free(rd);
@@ -107,77 +126,119 @@ fail(struct ps_reader *rd, char **errp, int line, const char *format, ...)
     return -1;
 }
 
-static void
-append(struct ps_reader *rd, int c)
+/* Reads more input after buf[len], moving what is unconsumed to the start
+ * and growing the buffer if it is full, up to 'limit' bytes unconsumed.
+ * Returns the number of bytes read: 0 at the end of the input (or on a
+ * read error, which ferror() tells) or when the buffer is at 'limit'. */
+static size_t
+refill(struct ps_reader *rd, size_t limit)
 {
-    rd->buf = ps_grow(rd->buf, &rd->allocated, rd->len + 1, 1);
-    rd->buf[rd->len++] = c;
+    if (rd->eof) {
+        return 0;
+    }
+    if (rd->pos) {
+        memmove(rd->buf, rd->buf + rd->pos, rd->len - rd->pos);
+        rd->len -= rd->pos;
+        rd->pos = 0;
+    }
+    if (rd->len == rd->size) {
+        if (rd->size >= limit) {
+            return 0;
+        }
+        rd->size = PS_MIN(rd->size * 2, limit);
+        rd->buf = ps_xrealloc(rd->buf, rd->size + PS_JSON_PADDING);
+    }
+    size_t n = fread(rd->buf + rd->len, 1, rd->size - rd->len, rd->stream);
+    if (!n) {
+        rd->eof = true;
+    }
+    rd->len += n;
+    /* What simdjson reads past a record's end must be initialised. */
+    memset(rd->buf + rd->len, ' ', PS_JSON_PADDING);
+    return n;
 }
 
-/* Reads one object's text, whose '{' was just consumed, into 'rd->buf'.
- * Returns 0, or -1 with '*errp' set. */
-static int
+/* Bytes that matter to the scanner: 1 in a string, 2 outside one. */
+static const unsigned char special[256] = {
+    ['"'] = 3, ['\\'] = 1, ['\n'] = 3,
+    ['{'] = 2, ['['] = 2, ['}'] = 2, [']'] = 2,
+};
+
+/* Finds the end of the object whose '{' is at buf[pos], reading more input
+ * as needed.  Returns its length, or 0 with '*errp' set. */
+static size_t
 scan_object(struct ps_reader *rd, int start_line, char **errp)
 {
+    size_t off = 1;             /* From rd->pos. */
     int depth = 1;
-    bool in_string = false, escaped = false;
-    int c;
+    bool in_string = false;
 
-    rd->len = 0;
-    append(rd, '{');
-    while ((c = getc_unlocked(rd->stream)) != EOF) {
-        if (c == '\n') {
-            rd->line++;
-        }
-        if (rd->len >= MAX_RECORD_BYTES) {
-            return fail(rd, errp, start_line, "record is larger than %u "
-                        "bytes", MAX_RECORD_BYTES);
-        }
-        append(rd, c);
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
+    for (;;) {
+        const unsigned char *p = (const unsigned char *) rd->buf + rd->pos;
+        size_t n = rd->len - rd->pos;
+        unsigned char mask = in_string ? 1 : 2;
+
+        while (off < n) {
+            unsigned char c = p[off++];
+            if (PS_LIKELY(!(special[c] & mask))) {
+                continue;
             }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (--depth == 0) {
-                if (c != '}') {
-                    return fail(rd, errp, rd->line, "invalid JSON: ']' "
-                                "closes the record that started at line %d",
-                                start_line);
+            if (c == '\n') {
+                rd->line++;
+            } else if (in_string) {
+                if (c == '"') {
+                    in_string = false;
+                    mask = 2;
+                } else if (off < n) {
+                    off++;      /* The character after a backslash. */
+                    if (p[off - 1] == '\n') {
+                        rd->line++;
+                    }
+                } else {
+                    off--;      /* Look at the backslash again. */
+                    break;
                 }
-                return 0;
+            } else if (c == '"') {
+                in_string = true;
+                mask = 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (--depth == 0) {
+                if (c != '}') {
+                    fail(rd, errp, rd->line, "invalid JSON: ']' closes the "
+                         "record that started at line %d", start_line);
+                    return 0;
+                }
+                return off;
             }
+        }
+        if (off >= MAX_RECORD_BYTES) {
+            fail(rd, errp, start_line, "record is larger than %u bytes",
+                 MAX_RECORD_BYTES);
+            return 0;
+        }
+        if (!refill(rd, MAX_RECORD_BYTES)) {
+            break;
         }
     }
     if (ferror(rd->stream)) {
-        return fail(rd, errp, rd->line, "read error: %s", strerror(errno));
+        fail(rd, errp, rd->line, "read error: %s", strerror(errno));
+    } else {
+        fail(rd, errp, start_line, "the record that starts here is "
+             "truncated (end of file inside it)");
     }
-    return fail(rd, errp, start_line, "the record that starts here is "
-                "truncated (end of file inside it)");
+    return 0;
 }
 
 static int
-parse_record(struct ps_reader *rd, int start_line, struct ps_record *r,
-             char **errp)
+parse_record(struct ps_reader *rd, int start_line, size_t len,
+             struct ps_record *r, char **errp)
 {
-    json_error_t jerr;
-    json_t *json = json_loadb(rd->buf, rd->len, JSON_REJECT_DUPLICATES,
-                              &jerr);
-    if (!json) {
-        return fail(rd, errp, start_line + (jerr.line > 0 ? jerr.line - 1 : 0),
-                    "invalid JSON: %s", jerr.text);
-    }
-    char *error = ps_record_from_json(json, r, rd->unknown_cb,
-                                      rd->unknown_aux);
-    json_decref(json);
+    bool invalid_json;
+    char *error = ps_record_from_text(rd->buf + rd->pos, len, rd->parser, r,
+                                      rd->unknown_cb, rd->unknown_aux,
+                                      &invalid_json);
+    rd->pos += len;
     if (error) {
         fail(rd, errp, start_line, "%s", error);
         free(error);
@@ -185,6 +246,59 @@ parse_record(struct ps_reader *rd, int start_line, struct ps_record *r,
     }
     r->line = start_line;
     return 1;
+}
+
+/* JSON Lines' common case, one record a line: if the line that starts at
+ * buf[pos] is one whole object (with nothing after it but whitespace or a
+ * ','), parses it without scanning it first.  Returns 1 if it did, 0 if
+ * the line is something else (then nothing is consumed), -1 if the record
+ * breaks DESIGN.md §3. */
+static int
+read_line_record(struct ps_reader *rd, struct ps_record *r, char **errp)
+{
+    const char *start = rd->buf + rd->pos;
+    const char *nl = memchr(start, '\n', rd->len - rd->pos);
+    if (!nl) {
+        return 0;
+    }
+    const char *end = nl;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'
+                           || end[-1] == '\r' || end[-1] == ',')) {
+        end--;
+    }
+    if (end - start < 2 || end[-1] != '}') {
+        return 0;
+    }
+
+    bool invalid_json;
+    char *error = ps_record_from_text(start, end - start, rd->parser, r,
+                                      rd->unknown_cb, rd->unknown_aux,
+                                      &invalid_json);
+    if (error) {
+        free(error);
+        if (invalid_json) {
+            return 0;           /* Not one object: let the scanner say. */
+        }
+        /* A valid object that is no record: parse it again to report. */
+        ps_record_init(r);
+        return parse_record(rd, rd->line, end - start, r, errp);
+    }
+    r->line = rd->line;
+    rd->pos += end - start;
+    return 1;
+}
+
+/* Reads the record that starts at buf[pos]. */
+static int
+read_record(struct ps_reader *rd, struct ps_record *r, char **errp)
+{
+    int retval = read_line_record(rd, r, errp);
+    if (retval) {
+        return retval;
+    }
+    int start = rd->line;
+    size_t len = scan_object(rd, start, errp);
+    return len ? parse_record(rd, start, len, r, errp) : -1;
 }
 
 static const char *
@@ -202,18 +316,22 @@ describe(int c)
 int
 ps_reader_next(struct ps_reader *rd, struct ps_record *r, char **errp)
 {
-    int c;
-
     ps_record_init(r);
     if (rd->failed) {
         *errp = ps_xasprintf("%s: reader already failed", rd->name);
         return -1;
     }
-    while ((c = getc_unlocked(rd->stream)) != EOF) {
+    for (;;) {
+        if (rd->pos == rd->len && !refill(rd, BLOCK_BYTES)) {
+            break;
+        }
+        int c = (unsigned char) rd->buf[rd->pos];
         if (c == '\n') {
             rd->line++;
+            rd->pos++;
             continue;
         } else if (c == ' ' || c == '\t' || c == '\r') {
+            rd->pos++;
             continue;
         }
 
@@ -222,13 +340,10 @@ ps_reader_next(struct ps_reader *rd, struct ps_record *r, char **errp)
             if (c == '[') {
                 rd->state = OUTER_ARRAY_FIRST;
                 rd->array_line = rd->line;
+                rd->pos++;
                 continue;
             } else if (c == '{') {
-                int start = rd->line;
-                if (scan_object(rd, start, errp)) {
-                    return -1;
-                }
-                return parse_record(rd, start, r, errp);
+                return read_record(rd, r, errp);
             }
             return fail(rd, errp, rd->line, "invalid JSON: expected a "
                         "record '{' or an array '[', found %s",
@@ -238,20 +353,18 @@ ps_reader_next(struct ps_reader *rd, struct ps_record *r, char **errp)
         case OUTER_ARRAY_VALUE:
             if (c == ']' && rd->state == OUTER_ARRAY_FIRST) {
                 rd->state = OUTER_TOP;
+                rd->pos++;
                 continue;
             } else if (c == '{') {
-                int start = rd->line;
-                if (scan_object(rd, start, errp)) {
-                    return -1;
-                }
                 rd->state = OUTER_ARRAY_NEXT;
-                return parse_record(rd, start, r, errp);
+                return read_record(rd, r, errp);
             }
             return fail(rd, errp, rd->line, "invalid JSON: expected a "
                         "record object in the array, found %s",
                         describe(c));
 
         case OUTER_ARRAY_NEXT:
+            rd->pos++;
             if (c == ',') {
                 rd->state = OUTER_ARRAY_VALUE;
                 continue;

@@ -9,37 +9,109 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json.h"
+#include "record-parse.h"
 #include "util.h"
 
-/* The attribute names of DESIGN.md §3, in one place: the code, the
- * Prometheus names and the docs come from these tables. */
-static const char *const counter_names[PS_N_COUNTERS] = {
-    [PS_IN_PACKETS] = "in_packets",
-    [PS_IN_BYTES] = "in_bytes",
-    [PS_OUT_PACKETS] = "out_packets",
-    [PS_OUT_BYTES] = "out_bytes",
-    [PS_DROPS] = "drops",
-    [PS_IN_TIME_NS] = "in_time_ns",
-    [PS_OUT_TIME_NS] = "out_time_ns",
+/* The attributes of DESIGN.md §3, in one table: the record code, the
+ * agent's Prometheus names, the Prometheus source's parser and the docs
+ * ("perfsight attributes") all read it. */
+#define NAME(S) S, sizeof S - 1
+const struct ps_attr_info ps_attr_table[] = {
+    { NAME("in_packets"), PS_ATTR_COUNTER, PS_IN_PACKETS,
+      "perfsight_in_packets_total", 1,
+      "Packets that entered the element." },
+    { NAME("in_bytes"), PS_ATTR_COUNTER, PS_IN_BYTES,
+      "perfsight_in_bytes_total", 1,
+      "Bytes that entered the element." },
+    { NAME("out_packets"), PS_ATTR_COUNTER, PS_OUT_PACKETS,
+      "perfsight_out_packets_total", 1,
+      "Packets that left the element." },
+    { NAME("out_bytes"), PS_ATTR_COUNTER, PS_OUT_BYTES,
+      "perfsight_out_bytes_total", 1,
+      "Bytes that left the element." },
+    { NAME("drops"), PS_ATTR_COUNTER, PS_DROPS,
+      "perfsight_drops_total", 1,
+      "Packets lost in the element, all reasons." },
+    { NAME("in_time_ns"), PS_ATTR_COUNTER, PS_IN_TIME_NS,
+      "perfsight_in_time_seconds_total", 1e-9,
+      "Time spent in the element's input method." },
+    { NAME("out_time_ns"), PS_ATTR_COUNTER, PS_OUT_TIME_NS,
+      "perfsight_out_time_seconds_total", 1e-9,
+      "Time spent in the element's output method." },
+    { NAME("capacity_bps"), PS_ATTR_GAUGE, PS_CAPACITY_BPS,
+      "perfsight_capacity_bps", 1,
+      "Bits per second the element's link is provisioned for." },
+    { NAME("cpu_util"), PS_ATTR_GAUGE, PS_CPU_UTIL,
+      "perfsight_cpu_util", 1,
+      "CPU utilisation, 0 to 1, since the previous sample." },
+    { NAME("queue_len"), PS_ATTR_GAUGE, PS_QUEUE_LEN,
+      "perfsight_queue_len", 1,
+      "Packets waiting in the element's queue at the sample." },
 };
+#undef NAME
+const size_t ps_attr_table_size = PS_ARRAY_SIZE(ps_attr_table);
 
-static const char *const gauge_names[PS_N_GAUGES] = {
-    [PS_CAPACITY_BPS] = "capacity_bps",
-    [PS_CPU_UTIL] = "cpu_util",
-};
+const struct ps_attr_info *
+ps_attr_info_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < PS_ARRAY_SIZE(ps_attr_table); i++) {
+        const struct ps_attr_info *a = &ps_attr_table[i];
+        if (a->name_len == len && !memcmp(a->name, name, len)) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+const struct ps_attr_info *
+ps_attr_info_by_metric(const char *metric)
+{
+    for (size_t i = 0; i < PS_ARRAY_SIZE(ps_attr_table); i++) {
+        if (!strcmp(ps_attr_table[i].metric, metric)) {
+            return &ps_attr_table[i];
+        }
+    }
+    return NULL;
+}
+
+static const struct ps_attr_info *
+find_kind(enum ps_attr_kind kind, int index)
+{
+    for (size_t i = 0; i < PS_ARRAY_SIZE(ps_attr_table); i++) {
+        if (ps_attr_table[i].kind == kind && ps_attr_table[i].index == index) {
+            return &ps_attr_table[i];
+        }
+    }
+    return NULL;
+}
+
+const struct ps_attr_info *
+ps_counter_info(enum ps_counter c)
+{
+    return find_kind(PS_ATTR_COUNTER, c);
+}
+
+const struct ps_attr_info *
+ps_gauge_info(enum ps_gauge g)
+{
+    return find_kind(PS_ATTR_GAUGE, g);
+}
 
 #define DROPS_PREFIX "drops."
 
 const char *
 ps_counter_name(enum ps_counter c)
 {
-    return c < PS_N_COUNTERS ? counter_names[c] : "unknown";
+    const struct ps_attr_info *a = c < PS_N_COUNTERS ? ps_counter_info(c) : NULL;
+    return a ? a->name : "unknown";
 }
 
 const char *
 ps_gauge_name(enum ps_gauge g)
 {
-    return g < PS_N_GAUGES ? gauge_names[g] : "unknown";
+    const struct ps_attr_info *a = g < PS_N_GAUGES ? ps_gauge_info(g) : NULL;
+    return a ? a->name : "unknown";
 }
 
 void
@@ -83,63 +155,170 @@ ps_record_clone(struct ps_record *dst, const struct ps_record *src)
     }
 }
 
-/* Returns the string member 'key' of 'obj' in '*out' (copied), or an
- * error.  A missing optional member leaves '*out' NULL. */
+/* Validating a record as its JSON events arrive (json.h), so that the
+ * reader (simdjson) and ps_record_from_json() (jansson) accept exactly the
+ * same records with the same messages. */
+
+enum record_field {
+    F_TS_NS, F_HOST, F_ELEMENT, F_TYPE, F_VM, F_TENANT, F_ATTRS, N_FIELDS
+};
+
+static const char *const field_names[N_FIELDS] = {
+    [F_TS_NS] = "ts_ns", [F_HOST] = "host", [F_ELEMENT] = "element",
+    [F_TYPE] = "type", [F_VM] = "vm", [F_TENANT] = "tenant",
+    [F_ATTRS] = "attrs",
+};
+
+struct unknown_key {
+    const char *key;
+    size_t len;
+    bool in_attrs;
+};
+
+struct record_parse {
+    struct ps_record *r;
+    ps_unknown_attr_cb *unknown_cb;
+    void *aux;
+    char *error;                /* First problem found, or NULL. */
+    unsigned int seen;          /* Bit per field. */
+    bool in_attrs;              /* Between "attrs": { and its }. */
+    size_t allocated_reasons;
+
+    /* Names the record code does not know, kept for the walk to reject a
+     * duplicate of one as JSON parsers that reject duplicates do (known
+     * names have bits in 'seen' and 'has_counters'). */
+    struct unknown_key *unknown;
+    size_t n_unknown, allocated_unknown;
+    struct unknown_key unknown_inline[8];
+};
+
+/* Returns an error if the member 'ev' repeats an unknown name. */
 static char *
-get_string(const json_t *obj, const char *key, bool required, char **out)
+check_unknown(struct record_parse *p, const struct ps_json_event *ev)
 {
-    const json_t *v = json_object_get(obj, key);
-    if (!v || (json_is_null(v) && !required)) {
-        return required ? ps_xasprintf("missing field \"%s\"", key) : NULL;
+    for (size_t i = 0; i < p->n_unknown; i++) {
+        const struct unknown_key *k = &p->unknown[i];
+        if (k->len == ev->key_len && k->in_attrs == p->in_attrs
+            && !memcmp(k->key, ev->key, k->len)) {
+            return ps_xasprintf("invalid JSON: duplicate %s\"%.*s\"",
+                                p->in_attrs ? "attribute " : "field ",
+                                (int) k->len, k->key);
+        }
     }
-    if (!json_is_string(v)) {
+    if (!p->unknown) {
+        p->unknown = p->unknown_inline;
+        p->allocated_unknown = PS_ARRAY_SIZE(p->unknown_inline);
+    } else if (p->n_unknown == p->allocated_unknown) {
+        size_t n = p->allocated_unknown * 2;
+        struct unknown_key *u = ps_xmalloc(n * sizeof *u);
+        memcpy(u, p->unknown, p->n_unknown * sizeof *u);
+        if (p->unknown != p->unknown_inline) {
+            free(p->unknown);
+        }
+        p->unknown = u;
+        p->allocated_unknown = n;
+    }
+    p->unknown[p->n_unknown++] = (struct unknown_key) {
+        .key = ev->key, .len = ev->key_len, .in_attrs = p->in_attrs,
+    };
+    return NULL;
+}
+
+static bool
+key_is(const struct ps_json_event *ev, const char *name)
+{
+    return !strncmp(ev->key, name, ev->key_len) && !name[ev->key_len];
+}
+
+static int
+find_field(const struct ps_json_event *ev)
+{
+    /* Every record has these, so the lengths pick the candidate. */
+    int f;
+    switch (ev->key_len) {
+    case 2: f = F_VM; break;
+    case 4: f = ev->key[0] == 'h' ? F_HOST : F_TYPE; break;
+    case 5: f = ev->key[0] == 't' ? F_TS_NS : F_ATTRS; break;
+    case 6: f = F_TENANT; break;
+    case 7: f = F_ELEMENT; break;
+    default: return -1;
+    }
+    return !memcmp(ev->key, field_names[f], ev->key_len) ? f : -1;
+}
+
+static char *
+get_string(const struct ps_json_event *ev, const char *key, bool required,
+           char **out)
+{
+    if (ev->kind == PS_JSON_NULL && !required) {
+        return NULL;
+    }
+    if (ev->kind != PS_JSON_STRING) {
         return ps_xasprintf("field \"%s\" must be a string", key);
     }
-    const char *s = json_string_value(v);
-    if (required && !s[0]) {
+    if (required && !ev->len) {
         return ps_xasprintf("field \"%s\" must not be empty", key);
     }
-    if (strlen(s) != json_string_length(v)) {
+    if (memchr(ev->str, '\0', ev->len)) {
         return ps_xasprintf("field \"%s\" contains a NUL character", key);
     }
-    *out = ps_xstrdup(s);
+    char *s = ps_xmalloc(ev->len + 1);
+    memcpy(s, ev->str, ev->len);
+    s[ev->len] = '\0';
+    *out = s;
     return NULL;
 }
 
 static char *
-get_counter(const json_t *v, const char *name, uint64_t *out)
+get_counter(const struct ps_json_event *ev, const char *name, int name_len,
+            uint64_t *out)
 {
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i < 0) {
-            return ps_xasprintf("attrs.%s: %lld is negative; counters are "
-                                "non-negative integers", name,
-                                (long long) i);
+    switch (ev->kind) {
+    case PS_JSON_INT:
+        if (ev->i < 0) {
+            return ps_xasprintf("attrs.%.*s: %lld is negative; counters are "
+                                "non-negative integers", name_len, name,
+                                (long long) ev->i);
         }
-        *out = i;
+        *out = ev->i;
         return NULL;
-    }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        /* "1e3" is a real to jansson: take it if it is a whole number. */
-        if (d >= 0 && d < 9223372036854775808.0 && d == floor(d)) {
-            *out = d;
+    case PS_JSON_UINT:
+        return ps_xasprintf("attrs.%.*s: %llu does not fit in 63 bits",
+                            name_len, name, (unsigned long long) ev->u);
+    case PS_JSON_REAL:
+        /* "1e3" is a real to JSON parsers: take it if it is whole. */
+        if (ev->d >= 0 && ev->d < 9223372036854775808.0
+            && ev->d == floor(ev->d)) {
+            *out = ev->d;
             return NULL;
         }
-        return ps_xasprintf("attrs.%s: %g is not a non-negative integer "
-                            "that fits in 63 bits", name, d);
+        return ps_xasprintf("attrs.%.*s: %g is not a non-negative integer "
+                            "that fits in 63 bits", name_len, name, ev->d);
+    default:
+        return ps_xasprintf("attrs.%.*s must be a non-negative integer",
+                            name_len, name);
     }
-    return ps_xasprintf("attrs.%s must be a non-negative integer", name);
 }
 
 static char *
-get_gauge(const json_t *v, enum ps_gauge g, double *out)
+get_gauge(const struct ps_json_event *ev, enum ps_gauge g, double *out)
 {
-    const char *name = gauge_names[g];
-    if (!json_is_number(v)) {
+    const char *name = ps_gauge_name(g);
+    double d;
+
+    switch (ev->kind) {
+    case PS_JSON_INT:
+        d = ev->i;
+        break;
+    case PS_JSON_UINT:
+        d = ev->u;
+        break;
+    case PS_JSON_REAL:
+        d = ev->d;
+        break;
+    default:
         return ps_xasprintf("attrs.%s must be a number", name);
     }
-    double d = json_number_value(v);
     if (!isfinite(d) || d < 0) {
         return ps_xasprintf("attrs.%s: %g is out of range (must be >= 0)",
                             name, d);
@@ -158,136 +337,234 @@ compare_reasons(const void *a_, const void *b_)
     return strcmp(a->name, b->name);
 }
 
+/* One member of "attrs". */
 static char *
-parse_attrs(const json_t *attrs, struct ps_record *r,
-            ps_unknown_attr_cb *unknown_cb, void *aux)
+parse_attr(struct record_parse *p, const struct ps_json_event *ev)
 {
-    const char *name;
-    const json_t *v;
-    size_t allocated = 0;
+    struct ps_record *r = p->r;
+    const char *name = ev->key;
+    int len = ev->key_len;
 
-    json_object_foreach ((json_t *) attrs, name, v) {
-        char *error = NULL;
-        int i;
-
-        for (i = 0; i < PS_N_COUNTERS; i++) {
-            if (!strcmp(name, counter_names[i])) {
-                error = get_counter(v, name, &r->counters[i]);
-                r->has_counters |= 1u << i;
-                break;
-            }
-        }
-        if (i < PS_N_COUNTERS) {
-            if (error) {
-                return error;
-            }
-            continue;
-        }
-        for (i = 0; i < PS_N_GAUGES; i++) {
-            if (!strcmp(name, gauge_names[i])) {
-                error = get_gauge(v, i, &r->gauges[i]);
-                r->has_gauges |= 1u << i;
-                break;
-            }
-        }
-        if (i < PS_N_GAUGES) {
-            if (error) {
-                return error;
-            }
-            continue;
-        }
-        if (!strncmp(name, DROPS_PREFIX, strlen(DROPS_PREFIX))) {
-            const char *reason = name + strlen(DROPS_PREFIX);
-            uint64_t value;
-            if (!reason[0]) {
-                return ps_xstrdup("attrs: \"drops.\" lacks a reason");
-            }
-            error = get_counter(v, name, &value);
-            if (error) {
-                return error;
-            }
-            r->reasons = ps_grow(r->reasons, &allocated, r->n_reasons + 1,
-                                 sizeof *r->reasons);
-            r->reasons[r->n_reasons].name = ps_xstrdup(reason);
-            r->reasons[r->n_reasons].value = value;
-            r->n_reasons++;
-            continue;
-        }
-        if (unknown_cb) {
-            unknown_cb(name, aux);
-        }
+    if (ev->kind == PS_JSON_OBJECT || ev->kind == PS_JSON_ARRAY) {
+        return ps_xasprintf("attrs.%.*s must be a number", len, name);
     }
-    if (r->n_reasons > 1) {
-        qsort(r->reasons, r->n_reasons, sizeof *r->reasons, compare_reasons);
+    const struct ps_attr_info *a = ps_attr_info_find(name, len);
+    if (a && a->kind == PS_ATTR_COUNTER) {
+        if (ps_record_has(r, a->index)) {
+            return ps_xasprintf("attrs: duplicate attribute \"%s\"",
+                                a->name);
+        }
+        r->has_counters |= 1u << a->index;
+        return get_counter(ev, name, len, &r->counters[a->index]);
+    } else if (a) {
+        if (ps_record_has_gauge(r, a->index)) {
+            return ps_xasprintf("attrs: duplicate attribute \"%s\"",
+                                a->name);
+        }
+        r->has_gauges |= 1u << a->index;
+        return get_gauge(ev, a->index, &r->gauges[a->index]);
+    }
+    if (ev->key_len >= strlen(DROPS_PREFIX)
+        && !memcmp(name, DROPS_PREFIX, strlen(DROPS_PREFIX))) {
+        const char *reason = name + strlen(DROPS_PREFIX);
+        size_t reason_len = len - strlen(DROPS_PREFIX);
+        uint64_t value;
+        if (!reason_len) {
+            return ps_xstrdup("attrs: \"drops.\" lacks a reason");
+        }
+        if (memchr(reason, '\0', reason_len)) {
+            return ps_xstrdup("attrs: a drop reason contains a NUL "
+                              "character");
+        }
+        char *error = get_counter(ev, name, len, &value);
+        if (error) {
+            return error;
+        }
+        r->reasons = ps_grow(r->reasons, &p->allocated_reasons,
+                             r->n_reasons + 1, sizeof *r->reasons);
+        char *copy = ps_xmalloc(reason_len + 1);
+        memcpy(copy, reason, reason_len);
+        copy[reason_len] = '\0';
+        r->reasons[r->n_reasons].name = copy;
+        r->reasons[r->n_reasons].value = value;
+        r->n_reasons++;
+        return NULL;
+    }
+    char *error = check_unknown(p, ev);
+    if (error) {
+        return error;
+    }
+    if (p->unknown_cb) {
+        char *copy = ps_xmalloc(len + 1);
+        memcpy(copy, name, len);
+        copy[len] = '\0';
+        p->unknown_cb(copy, p->aux);
+        free(copy);
     }
     return NULL;
+}
+
+/* One member of the record object. */
+static char *
+parse_field(struct record_parse *p, const struct ps_json_event *ev)
+{
+    struct ps_record *r = p->r;
+    int f = find_field(ev);
+
+    if (f < 0) {
+        /* Readers ignore what they do not know. */
+        return check_unknown(p, ev);
+    }
+    if (p->seen & (1u << f)) {
+        return ps_xasprintf("invalid JSON: duplicate field \"%s\"",
+                            field_names[f]);
+    }
+    p->seen |= 1u << f;
+
+    switch ((enum record_field) f) {
+    case F_TS_NS:
+        if (ev->kind != PS_JSON_INT || ev->i <= 0) {
+            return ps_xstrdup("field \"ts_ns\" must be a positive integer "
+                              "(nanoseconds since the epoch)");
+        }
+        r->ts_ns = ev->i;
+        return NULL;
+    case F_HOST:
+        return get_string(ev, "host", true, &r->host);
+    case F_ELEMENT:
+        return get_string(ev, "element", true, &r->element);
+    case F_TYPE:
+        if (ev->kind != PS_JSON_STRING) {
+            return ps_xstrdup("field \"type\" must be a string");
+        } else if (!ev->len) {
+            return ps_xstrdup("field \"type\" must not be empty");
+        } else if (!ps_element_type_from_name_len(ev->str, ev->len,
+                                                  &r->type)) {
+            return ps_xasprintf("unknown element type \"%.*s\" (known: "
+                                "pnic, pnic_driver, backlog, vswitch, tap, "
+                                "hypervisor, vnic, guest_backlog, "
+                                "middlebox, cpu)",
+                                (int) ev->len, ev->str);
+        }
+        return NULL;
+    case F_VM:
+        return get_string(ev, "vm", false, &r->vm);
+    case F_TENANT:
+        return get_string(ev, "tenant", false, &r->tenant);
+    case F_ATTRS:
+        if (ev->kind != PS_JSON_OBJECT) {
+            return ps_xstrdup("field \"attrs\" must be an object");
+        }
+        p->in_attrs = true;
+        return NULL;
+    case N_FIELDS:
+    default:
+        return NULL;
+    }
+}
+
+static bool
+record_event(const struct ps_json_event *ev, void *p_)
+{
+    struct record_parse *p = p_;
+
+    if (p->error) {
+        /* Keep looking for the element's id, to name it in the message. */
+        if (ev->depth == 1 && !p->r->element && ev->kind == PS_JSON_STRING
+            && key_is(ev, "element") && ev->len
+            && !memchr(ev->str, '\0', ev->len)) {
+            get_string(ev, "element", true, &p->r->element);
+        }
+        return true;
+    }
+    if (ev->depth == 0) {
+        if (ev->kind != PS_JSON_OBJECT && ev->kind != PS_JSON_END) {
+            p->error = ps_xstrdup("a record must be a JSON object");
+            return false;
+        }
+    } else if (ev->depth == 1) {
+        if (ev->kind == PS_JSON_END) {
+            p->in_attrs = false;
+        } else {
+            p->error = parse_field(p, ev);
+        }
+    } else if (ev->depth == 2 && p->in_attrs && ev->kind != PS_JSON_END) {
+        p->error = parse_attr(p, ev);
+    }
+    return true;
+}
+
+/* Checks what the events could not: required fields, duplicate reasons. */
+static char *
+record_finish(struct record_parse *p)
+{
+    struct ps_record *r = p->r;
+    static const enum record_field required[] = {
+        F_TS_NS, F_ELEMENT, F_HOST, F_TYPE, F_ATTRS,
+    };
+
+    if (!p->error) {
+        for (size_t i = 0; i < PS_ARRAY_SIZE(required); i++) {
+            if (!(p->seen & (1u << required[i]))) {
+                p->error = ps_xasprintf("missing field \"%s\"",
+                                        field_names[required[i]]);
+                break;
+            }
+        }
+    }
+    if (!p->error && r->n_reasons > 1) {
+        qsort(r->reasons, r->n_reasons, sizeof *r->reasons, compare_reasons);
+        for (size_t i = 1; i < r->n_reasons; i++) {
+            if (!strcmp(r->reasons[i - 1].name, r->reasons[i].name)) {
+                p->error = ps_xasprintf("attrs: duplicate attribute "
+                                        "\"drops.%s\"", r->reasons[i].name);
+                break;
+            }
+        }
+    }
+    if (p->unknown != p->unknown_inline) {
+        free(p->unknown);
+    }
+    char *error = p->error;
+    if (error && r->element) {
+        error = ps_xasprintf("element \"%s\": %s", r->element, p->error);
+        free(p->error);
+    }
+    if (error) {
+        ps_record_destroy(r);
+    }
+    return error;
+}
+
+char *
+ps_record_from_text(const char *text, size_t len,
+                    struct ps_json_parser *parser, struct ps_record *r,
+                    ps_unknown_attr_cb *unknown_cb, void *aux,
+                    bool *invalid_json)
+{
+    struct record_parse p = {
+        .r = r, .unknown_cb = unknown_cb, .aux = aux,
+    };
+    const char *json_error = ps_json_walk_text(parser, text, len,
+                                               record_event, &p);
+    *invalid_json = json_error != NULL;
+    if (json_error) {
+        free(p.error);
+        ps_record_destroy(r);
+        return ps_xasprintf("invalid JSON: %s", json_error);
+    }
+    return record_finish(&p);
 }
 
 char *
 ps_record_from_json(const json_t *json, struct ps_record *r,
                     ps_unknown_attr_cb *unknown_cb, void *aux)
 {
-    char *error;
-
-    if (!json_is_object(json)) {
-        return ps_xstrdup("a record must be a JSON object");
-    }
-
-    const json_t *ts = json_object_get(json, "ts_ns");
-    if (!ts) {
-        return ps_xstrdup("missing field \"ts_ns\"");
-    } else if (!json_is_integer(ts) || json_integer_value(ts) <= 0) {
-        return ps_xstrdup("field \"ts_ns\" must be a positive integer "
-                          "(nanoseconds since the epoch)");
-    }
-    r->ts_ns = json_integer_value(ts);
-
-    if ((error = get_string(json, "element", true, &r->element))
-        || (error = get_string(json, "host", true, &r->host))) {
-        goto error;
-    }
-
-    char *type = NULL;
-    if ((error = get_string(json, "type", true, &type))) {
-        goto error;
-    }
-    if (!ps_element_type_from_name(type, &r->type)) {
-        error = ps_xasprintf("unknown element type \"%s\" (known: pnic, "
-                             "pnic_driver, backlog, vswitch, tap, "
-                             "hypervisor, vnic, guest_backlog, middlebox, "
-                             "cpu)", type);
-        free(type);
-        goto error;
-    }
-    free(type);
-
-    if ((error = get_string(json, "vm", false, &r->vm))
-        || (error = get_string(json, "tenant", false, &r->tenant))) {
-        goto error;
-    }
-
-    const json_t *attrs = json_object_get(json, "attrs");
-    if (!attrs) {
-        error = ps_xstrdup("missing field \"attrs\"");
-        goto error;
-    } else if (!json_is_object(attrs)) {
-        error = ps_xstrdup("field \"attrs\" must be an object");
-        goto error;
-    }
-    error = parse_attrs(attrs, r, unknown_cb, aux);
-    if (error) {
-        goto error;
-    }
-    return NULL;
-
-error:
-    if (r->element) {
-        char *full = ps_xasprintf("element \"%s\": %s", r->element, error);
-        free(error);
-        error = full;
-    }
-    ps_record_destroy(r);
-    return error;
+    struct record_parse p = {
+        .r = r, .unknown_cb = unknown_cb, .aux = aux,
+    };
+    ps_json_walk_jansson(json, record_event, &p);
+    return record_finish(&p);
 }
 
 json_t *
@@ -309,7 +586,7 @@ ps_record_to_json(const struct ps_record *r)
     }
     for (int i = 0; i < PS_N_COUNTERS; i++) {
         if (ps_record_has(r, i)) {
-            json_object_set_new(attrs, counter_names[i],
+            json_object_set_new(attrs, ps_counter_name(i),
                                 json_integer(r->counters[i]));
         }
     }
@@ -320,7 +597,7 @@ ps_record_to_json(const struct ps_record *r)
     }
     for (int i = 0; i < PS_N_GAUGES; i++) {
         if (ps_record_has_gauge(r, i)) {
-            json_object_set_new(attrs, gauge_names[i],
+            json_object_set_new(attrs, ps_gauge_name(i),
                                 json_real(r->gauges[i]));
         }
     }

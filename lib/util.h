@@ -13,6 +13,13 @@
 #include <stdint.h>
 
 #define PS_ARRAY_SIZE(A) (sizeof (A) / sizeof (A)[0])
+#define PS_MIN(A, B) ((A) < (B) ? (A) : (B))
+
+#if __GNUC__
+#define PS_LIKELY(X) __builtin_expect(!!(X), 1)
+#else
+#define PS_LIKELY(X) (X)
+#endif
 
 #if __GNUC__
 #define PS_PRINTF_FORMAT(FMT, ARG1) __attribute__((format(printf, FMT, ARG1)))

@@ -34,15 +34,17 @@ bad wrong-type.jsonl "$(good)
 bad negative.jsonl "{$R, \"attrs\": {\"in_packets\": -4}}" "negative.jsonl:1" \
     "attrs.in_packets: -4 is negative"
 bad overflow.jsonl "{$R, \"attrs\": {\"in_packets\": 18446744073709551616}}" \
-    "overflow.jsonl:1: invalid JSON: too big integer"
+    "overflow.jsonl:1: invalid JSON: Problem while parsing a number"
 bad missing-host.jsonl '{"ts_ns": 5, "element": "e", "type": "tap", "attrs": {}}' \
     'missing-host.jsonl:1: element "e": missing field "host"'
 bad missing-ts.jsonl '{"host": "h", "element": "e", "type": "tap", "attrs": {}}' \
-    'missing-ts.jsonl:1: missing field "ts_ns"'
+    'missing-ts.jsonl:1: element "e": missing field "ts_ns"'
 bad unknown-type.jsonl '{"ts_ns": 5, "host": "h", "element": "e", "type": "router", "attrs": {}}' \
     'unknown element type "router"'
-bad backwards.jsonl "{$R2, \"attrs\": {}}
-{$R, \"attrs\": {}}" "backwards.jsonl:2" "is not later than its previous sample's"
+bad twins.jsonl "{$R, \"attrs\": {\"drops\": 1}}
+{$R2, \"attrs\": {\"drops\": 2}}
+{$R, \"attrs\": {\"drops\": 3}}" "twins.jsonl:3" \
+    "two samples at ts_ns 1764151200000000000 differ (this one and the one at line 1)"
 bad cpu.jsonl "{$R, \"attrs\": {\"cpu_util\": 3}}" "cpu_util: 3 is out of range"
 run 1 show --input "$TMP/nonexistent.jsonl"
 expect_err "nonexistent.jsonl: cannot open: No such file or directory"

@@ -50,6 +50,16 @@ test_metric_names(void **state)
     assert_true(seconds);
     agent_metric_name("odd-name.x", name, sizeof name, &seconds);
     assert_string_equal(name, "perfsight_odd_name_x_total");
+
+    /* Extra counters are named the way the table names the known ones. */
+    for (size_t i = 0; i < ps_attr_table_size; i++) {
+        const struct ps_attr_info *a = &ps_attr_table[i];
+        if (a->kind == PS_ATTR_COUNTER) {
+            agent_metric_name(a->name, name, sizeof name, &seconds);
+            assert_string_equal(name, a->metric);
+            assert_true(seconds == (a->metric_scale != 1));
+        }
+    }
 }
 
 static void

@@ -315,21 +315,6 @@ put_header(struct buf *b, const char *name, const char *type,
     put_char(b, '\n');
 }
 
-static const char *
-counter_help(enum ps_counter c)
-{
-    static const char *const help[PS_N_COUNTERS] = {
-        [PS_IN_PACKETS] = "Packets that entered the element.",
-        [PS_IN_BYTES] = "Bytes that entered the element.",
-        [PS_OUT_PACKETS] = "Packets that left the element.",
-        [PS_OUT_BYTES] = "Bytes that left the element.",
-        [PS_DROPS] = "Packets lost in the element, all reasons.",
-        [PS_IN_TIME_NS] = "Time spent in the element's input method.",
-        [PS_OUT_TIME_NS] = "Time spent in the element's output method.",
-    };
-    return help[c];
-}
-
 static int
 compare_strings(const void *a, const void *b)
 {
@@ -363,24 +348,23 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
 {
     struct buf b = { NULL, 0, 0 };
     struct labels l;
-    char name[256];
-    bool seconds;
 
     labels_init(&l, samples);
     buf_reserve(&b, samples->n * 1024);
     for (int c = 0; c < PS_N_COUNTERS; c++) {
+        const struct ps_attr_info *info = ps_counter_info(c);
+        bool seconds = info->metric_scale != 1;
         bool any = false;
-        agent_metric_name(ps_counter_name(c), name, sizeof name, &seconds);
         for (size_t i = 0; i < samples->n; i++) {
             const struct ps_record *r = &samples->s[i].record;
             if (!ps_record_has(r, c)) {
                 continue;
             }
             if (!any) {
-                put_header(&b, name, "counter", counter_help(c));
+                put_header(&b, info->metric, "counter", info->help);
                 any = true;
             }
-            put_series(&b, name, &l, i, NULL);
+            put_series(&b, info->metric, &l, i, NULL);
             put_value(&b, r->counters[c], seconds);
         }
     }
@@ -423,22 +407,17 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
     }
     free(extras);
 
-    static const char *const gauge_help[PS_N_GAUGES] = {
-        [PS_CAPACITY_BPS] = "Bits per second the element's link is "
-                            "provisioned for.",
-        [PS_CPU_UTIL] = "CPU utilisation, 0 to 1, since the previous "
-                        "sample.",
-    };
     for (int g = 0; g < PS_N_GAUGES; g++) {
+        const struct ps_attr_info *info = ps_gauge_info(g);
+        const char *name = info->metric;
         any = false;
-        snprintf(name, sizeof name, "perfsight_%s", ps_gauge_name(g));
         for (size_t i = 0; i < samples->n; i++) {
             const struct ps_record *r = &samples->s[i].record;
             if (!ps_record_has_gauge(r, g)) {
                 continue;
             }
             if (!any) {
-                put_header(&b, name, "gauge", gauge_help[g]);
+                put_header(&b, name, "gauge", info->help);
                 any = true;
             }
             char value[40];

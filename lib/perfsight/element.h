@@ -7,6 +7,7 @@
 #define PERFSIGHT_ELEMENT_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The stages of a host's software data plane (DESIGN.md §2).  The order is
  * the order a received packet meets them, which is also the order in which
@@ -27,6 +28,8 @@ enum ps_element_type {
 
 const char *ps_element_type_name(enum ps_element_type);
 bool ps_element_type_from_name(const char *name, enum ps_element_type *);
+bool ps_element_type_from_name_len(const char *name, size_t len,
+                                   enum ps_element_type *);
 
 /* True for the elements Algorithm 1 examines: every stage that forwards
  * packets below the middlebox software. */

@@ -28,11 +28,40 @@ enum ps_counter {
 enum ps_gauge {
     PS_CAPACITY_BPS,    /* Bits/s the element's link is provisioned for. */
     PS_CPU_UTIL,        /* 0..1. */
+    PS_QUEUE_LEN,       /* Packets waiting in the element's queue. */
     PS_N_GAUGES
 };
 
 const char *ps_counter_name(enum ps_counter);
 const char *ps_gauge_name(enum ps_gauge);
+
+/* The attributes of DESIGN.md §3 and their Prometheus names, in one table
+ * that the record code, the agent's /metrics, the Prometheus source and
+ * the docs share. */
+enum ps_attr_kind {
+    PS_ATTR_COUNTER,
+    PS_ATTR_GAUGE,
+};
+
+struct ps_attr_info {
+    const char *name;           /* In records: "in_time_ns". */
+    size_t name_len;
+    enum ps_attr_kind kind;
+    int index;                  /* enum ps_counter or enum ps_gauge. */
+    const char *metric;         /* "perfsight_in_time_seconds_total". */
+    double metric_scale;        /* Metric value = record value * this. */
+    const char *help;
+};
+
+extern const struct ps_attr_info ps_attr_table[];
+extern const size_t ps_attr_table_size;
+
+/* Returns the attribute named by the 'len' bytes at 'name', or NULL. */
+const struct ps_attr_info *ps_attr_info_find(const char *name, size_t len);
+/* Returns the attribute whose Prometheus name is 'metric', or NULL. */
+const struct ps_attr_info *ps_attr_info_by_metric(const char *metric);
+const struct ps_attr_info *ps_counter_info(enum ps_counter);
+const struct ps_attr_info *ps_gauge_info(enum ps_gauge);
 
 /* One "drops.<reason>" counter. */
 struct ps_reason {
