@@ -55,7 +55,11 @@ compare_loss_ptrs(const void *a_, const void *b_)
 {
     const struct ps_loss *a = *(const struct ps_loss *const *) a_;
     const struct ps_loss *b = *(const struct ps_loss *const *) b_;
-    return a->loss > b->loss ? -1 : a->loss < b->loss;
+    if (a->loss != b->loss) {
+        return a->loss > b->loss ? -1 : 1;
+    }
+    /* Ties by name, so that the input's order does not matter. */
+    return strcmp(a->delta->element, b->delta->element);
 }
 
 /* Removes up to 'budget' drops from the elements of 'losses' that echo the

@@ -11,11 +11,13 @@
 #include <string.h>
 #include "util.h"
 
-/* The samples of one element that can still become one end of its window. */
+/* The samples of one element that can still become one end of its window,
+ * in order of 'ts_ns' whatever the order they came in. */
 struct slot {
     struct ps_record *samples;  /* Oldest first. */
     size_t n, allocated;
     size_t host_idx;
+    enum ps_element_type type;
 };
 
 struct host_info {
@@ -158,10 +160,12 @@ find_or_add_host(struct ps_window_builder *b, const char *host)
     return idx;
 }
 
-/* Drops the samples that can no longer be the start of the window: with
- * the last two samples, all but two; with a window of W seconds, every
- * sample older than the newest one at least W before the latest, since the
- * end only moves forward and a newer candidate is always closer. */
+/* Drops the samples that can no longer be either end of the window: with
+ * the last two samples, all but the two latest; with a window of W
+ * seconds, every sample older than the newest one at least W before the
+ * latest, since the end only moves forward and a newer candidate is always
+ * closer.  Samples come in any order, so one older than all that are kept
+ * is dropped at once. */
 static void
 prune(struct ps_window_builder *b, struct slot *s)
 {
@@ -189,6 +193,30 @@ prune(struct ps_window_builder *b, struct slot *s)
     }
 }
 
+/* True if 'a' and 'b' (of one element, at one time) say the same. */
+static bool
+same_sample(const struct ps_record *a, const struct ps_record *b)
+{
+    if (a->has_counters != b->has_counters
+        || a->has_gauges != b->has_gauges
+        || a->n_reasons != b->n_reasons
+        || memcmp(a->counters, b->counters, sizeof a->counters)) {
+        return false;
+    }
+    for (int g = 0; g < PS_N_GAUGES; g++) {
+        if (ps_record_has_gauge(a, g) && a->gauges[g] != b->gauges[g]) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_reasons; i++) {
+        if (a->reasons[i].value != b->reasons[i].value
+            || strcmp(a->reasons[i].name, b->reasons[i].name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 char *
 ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
 {
@@ -206,21 +234,10 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
     struct slot *s;
     if (b->table[pos]) {
         s = &b->slots[b->table[pos] - 1];
-        const struct ps_record *prev = &s->samples[s->n - 1];
-        if (r->ts_ns <= prev->ts_ns) {
-            char *error = ps_xasprintf(
-                "element \"%s\" of host \"%s\": ts_ns %lld is not later "
-                "than its previous sample's (%lld%s%.0d); samples of an "
-                "element must be in time order", r->element, r->host,
-                (long long) r->ts_ns, (long long) prev->ts_ns,
-                prev->line ? ", line " : "", prev->line);
-            ps_record_destroy(r);
-            return error;
-        }
-        if (prev->type != r->type) {
+        if (s->type != r->type) {
             char *error = ps_xasprintf(
                 "element \"%s\" of host \"%s\" changed type from %s to %s",
-                r->element, r->host, ps_element_type_name(prev->type),
+                r->element, r->host, ps_element_type_name(s->type),
                 ps_element_type_name(r->type));
             ps_record_destroy(r);
             return error;
@@ -239,7 +256,8 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
         s = &b->slots[idx];
         memset(s, 0, sizeof *s);
         s->host_idx = find_or_add_host(b, r->host);
-        /* The slot's strings come from its first sample, added below. */
+        s->type = r->type;
+        /* The slot's strings come from its samples, added below. */
         b->table[pos] = idx + 1;
     }
 
@@ -247,13 +265,36 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
     if (r->ts_ns > hi->last_ns) {
         hi->last_ns = r->ts_ns;
     }
+
+    /* Where 'r' goes in time order: nearly always at the end. */
+    size_t at = s->n;
+    while (at > 0 && s->samples[at - 1].ts_ns > r->ts_ns) {
+        at--;
+    }
+    if (at > 0 && s->samples[at - 1].ts_ns == r->ts_ns) {
+        const struct ps_record *twin = &s->samples[at - 1];
+        char *error = NULL;
+        if (!same_sample(twin, r)) {
+            error = ps_xasprintf(
+                "element \"%s\" of host \"%s\": two samples at ts_ns %lld "
+                "differ (this one and the one at line %d); samples with "
+                "the same time must have the same counters", r->element,
+                r->host, (long long) r->ts_ns, twin->line);
+        }
+        ps_record_destroy(r);   /* The same sample twice is one. */
+        return error;
+    }
     if (s->n == s->allocated) {
-        /* Most elements never hold more than two samples. */
-        s->allocated = s->allocated ? 2 * s->allocated : 2;
+        /* Most elements never hold more than two samples (and a third
+         * for a moment). */
+        s->allocated = s->allocated ? 2 * s->allocated : 3;
         s->samples = ps_xrealloc(s->samples,
                                  s->allocated * sizeof *s->samples);
     }
-    s->samples[s->n++] = *r;
+    memmove(&s->samples[at + 1], &s->samples[at],
+            (s->n - at) * sizeof *s->samples);
+    s->samples[at] = *r;
+    s->n++;
     ps_record_init(r);
     prune(b, s);
     return NULL;
@@ -417,6 +458,47 @@ add_ref(struct ps_element_ref *refs, size_t *n, size_t *allocated,
     return refs;
 }
 
+static int
+compare_host_idx(const void *a_, const void *b_, void *hosts_)
+{
+    size_t a = *(const size_t *) a_, b = *(const size_t *) b_;
+    char **hosts = hosts_;
+    return strcmp(hosts[a], hosts[b]);
+}
+
+/* Returns each host's place in the order of host names. */
+static size_t *
+host_ranks(const struct ps_window_builder *b)
+{
+    size_t *order = ps_xmalloc((b->n_hosts + 1) * sizeof *order);
+    size_t *rank = ps_xmalloc((b->n_hosts + 1) * sizeof *rank);
+    for (size_t h = 0; h < b->n_hosts; h++) {
+        order[h] = h;
+    }
+    qsort_r(order, b->n_hosts, sizeof *order, compare_host_idx, b->hosts);
+    for (size_t i = 0; i < b->n_hosts; i++) {
+        rank[order[i]] = i;
+    }
+    free(order);
+    return rank;
+}
+
+static int
+compare_refs(const void *a_, const void *b_)
+{
+    const struct ps_element_ref *a = a_, *b = b_;
+    int c = strcmp(a->host, b->host);
+    return c ? c : strcmp(a->element, b->element);
+}
+
+static void
+sort_refs(struct ps_element_ref *refs, size_t n)
+{
+    if (n > 1) {
+        qsort(refs, n, sizeof *refs, compare_refs);
+    }
+}
+
 struct ps_window *
 ps_window_builder_finish(struct ps_window_builder *b, char **errp)
 {
@@ -429,10 +511,12 @@ ps_window_builder_finish(struct ps_window_builder *b, char **errp)
     w->n_records = b->n_records;
     st->records = ps_xmalloc((b->n_slots + 1) * sizeof *st->records);
 
-    /* Deltas grouped by host, each host's in order of first appearance. */
+    /* Deltas grouped by host, hosts in order of name (records come in any
+     * order), each host's elements in order of first appearance. */
+    size_t *rank = host_ranks(b);
     size_t *per_host = ps_xcalloc(b->n_hosts + 1, sizeof *per_host);
     for (size_t i = 0; i < b->n_slots; i++) {
-        per_host[b->slots[i].host_idx + 1]++;
+        per_host[rank[b->slots[i].host_idx] + 1]++;
     }
     for (size_t h = 0; h < b->n_hosts; h++) {
         per_host[h + 1] += per_host[h];
@@ -442,11 +526,11 @@ ps_window_builder_finish(struct ps_window_builder *b, char **errp)
 
     for (size_t i = 0; i < b->n_slots; i++) {
         struct slot *s = &b->slots[i];
-        size_t h = s->host_idx;
+        size_t h = rank[s->host_idx];
         struct ps_record *end = &s->samples[s->n - 1];
-        bool vanished = (interval[h]
-                         && end->ts_ns < b->host_info[h].last_ns
-                                         - interval[h] / 2);
+        bool vanished = (interval[s->host_idx]
+                         && end->ts_ns < (b->host_info[s->host_idx].last_ns
+                                          - interval[s->host_idx] / 2));
         size_t start = vanished ? SIZE_MAX : pick_start(b, s);
 
         /* The window keeps the last sample for its strings. */
@@ -479,11 +563,18 @@ ps_window_builder_finish(struct ps_window_builder *b, char **errp)
     }
     w->n_deltas = n;
 
-    w->hosts = b->hosts;
+    w->hosts = ps_xmalloc((b->n_hosts + 1) * sizeof *w->hosts);
+    for (size_t h = 0; h < b->n_hosts; h++) {
+        w->hosts[rank[h]] = b->hosts[h];
+    }
     w->n_hosts = b->n_hosts;
+    free(b->hosts);
     b->hosts = NULL;
     b->n_hosts = 0;
+    sort_refs(w->appeared, w->n_appeared);
+    sort_refs(w->vanished, w->n_vanished);
 
+    free(rank);
     free(fill);
     free(per_host);
     free(interval);

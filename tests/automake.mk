@@ -41,6 +41,7 @@ tests_test_prometheus_LDADD = $(TEST_LDADD)
 # Integration: the installed-to-be program on files.
 INTEGRATION_TESTS = \
 	tests/examples.sh \
+	tests/examples-order.sh \
 	tests/bad-input.sh \
 	tests/cli.sh \
 	tests/live.sh

@@ -207,11 +207,12 @@ test_errors(void **state)
                     "(2 records read)");
     free(error);
 
-    /* Time going backwards within an element. */
-    add_record(&t, -1, "h", "e", "tap", NULL, "\"drops\": 1");
+    /* Two samples at one time that say different things. */
+    add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 2");
     assert_null(window_from_text(t.s, NULL, &error));
-    assert_contains(error, "element \"e\" of host \"h\": ts_ns");
-    assert_contains(error, "is not later than its previous sample's");
+    assert_contains(error, "element \"e\" of host \"h\": two samples at "
+                    "ts_ns");
+    assert_contains(error, "differ (this one and the one at line 1)");
     free(error);
     text_free(&t);
 
@@ -221,6 +222,55 @@ test_errors(void **state)
     assert_null(window_from_text(t.s, NULL, &error));
     assert_contains(error, "changed type from tap to vnic");
     free(error);
+    text_free(&t);
+    (void) state;
+}
+
+/* Records come in any order: a window is made of each element's samples in
+ * time order. */
+static void
+test_any_order(void **state)
+{
+    struct text t = { 0 };
+    char *error = NULL;
+
+    /* Newest first, with an older sample in between, and a sample that
+     * comes twice. */
+    add_record(&t, 3, "h", "e", "tap", NULL, "\"drops\": 30");
+    add_record(&t, 1, "h", "e", "tap", NULL, "\"drops\": 10");
+    add_record(&t, 2, "h", "e", "tap", NULL, "\"drops\": 20");
+    add_record(&t, 3, "h", "e", "tap", NULL, "\"drops\": 30");
+    add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 0");
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_non_null(w);
+    const struct ps_delta *d = ps_window_find(w, "h", "e");
+    assert_non_null(d);
+    assert_true(d->dt > 0.999 && d->dt < 1.001);
+    assert_int_equal(d->d[PS_DROPS], 10);
+    assert_int_equal(d->reset, 0);
+    assert_int_equal(w->n_records, 5);
+    ps_window_destroy(w);
+
+    /* With a window of 2 s, from the sample 2 s before the last. */
+    struct ps_window_options opts = { .seconds = 2 };
+    w = window_from_text(t.s, &opts, &error);
+    assert_non_null(w);
+    d = ps_window_find(w, "h", "e");
+    assert_int_equal(d->d[PS_DROPS], 20);
+    assert_true(d->dt > 1.999 && d->dt < 2.001);
+    ps_window_destroy(w);
+    text_free(&t);
+
+    /* A counter that is smaller at a later time is a restart, whichever
+     * order the two came in. */
+    add_record(&t, 1, "h", "e", "tap", NULL, "\"drops\": 5");
+    add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 100");
+    w = window_from_text(t.s, NULL, &error);
+    assert_non_null(w);
+    d = ps_window_find(w, "h", "e");
+    assert_int_equal(d->reset, 1u << PS_DROPS);
+    assert_int_equal(d->d[PS_DROPS], 5);
+    ps_window_destroy(w);
     text_free(&t);
     (void) state;
 }
@@ -261,6 +311,7 @@ main(void)
         cmocka_unit_test(test_vm_from_element_id),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hosts_grouped),
+        cmocka_unit_test(test_any_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

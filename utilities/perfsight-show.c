@@ -74,8 +74,37 @@ delta_json(const struct ps_delta *d)
     return e;
 }
 
+static int
+compare_deltas(const void *a_, const void *b_)
+{
+    const struct ps_delta *a = *(const struct ps_delta *const *) a_;
+    const struct ps_delta *b = *(const struct ps_delta *const *) b_;
+    if (a->host_idx != b->host_idx) {
+        return a->host_idx < b->host_idx ? -1 : 1;
+    }
+    if (a->type != b->type) {
+        return a->type < b->type ? -1 : 1;
+    }
+    return strcmp(a->element, b->element);
+}
+
+/* The window's elements by host, pipeline stage and id, so that the same
+ * records in any order show the same. */
+static const struct ps_delta **
+sorted_deltas(const struct ps_window *w)
+{
+    const struct ps_delta **sorted = malloc((w->n_deltas + 1)
+                                            * sizeof *sorted);
+    for (size_t i = 0; i < w->n_deltas; i++) {
+        sorted[i] = &w->deltas[i];
+    }
+    qsort(sorted, w->n_deltas, sizeof *sorted, compare_deltas);
+    return sorted;
+}
+
 static void
-print_host_table(const struct ps_window *w, size_t host_idx)
+print_host_table(const struct ps_window *w, const struct ps_delta **sorted,
+                 size_t host_idx)
 {
     char b1[16], b2[16], b3[16], b4[16];
 
@@ -83,7 +112,7 @@ print_host_table(const struct ps_window *w, size_t host_idx)
     printf("  %-34s %-13s %-8s %8s %8s %8s %8s %9s %7s\n", "ELEMENT", "TYPE",
            "VM", "IN pps", "OUT pps", "IN b/s", "OUT b/s", "LOSS", "LOSS%");
     for (size_t i = 0; i < w->n_deltas; i++) {
-        const struct ps_delta *d = &w->deltas[i];
+        const struct ps_delta *d = sorted[i];
         if (d->host_idx != host_idx) {
             continue;
         }
@@ -137,13 +166,14 @@ cmd_show(const struct cli_options *opts)
         }
     }
 
+    const struct ps_delta **sorted = sorted_deltas(w);
     if (opts->format == CLI_JSON) {
         json_t *obj = json_object();
         json_t *elements = json_array();
         json_object_set_new(obj, "window", cli_window_json(w));
         for (size_t i = 0; i < w->n_deltas; i++) {
-            if (only == SIZE_MAX || w->deltas[i].host_idx == only) {
-                json_array_append_new(elements, delta_json(&w->deltas[i]));
+            if (only == SIZE_MAX || sorted[i]->host_idx == only) {
+                json_array_append_new(elements, delta_json(sorted[i]));
             }
         }
         json_object_set_new(obj, "elements", elements);
@@ -152,10 +182,11 @@ cmd_show(const struct cli_options *opts)
         cli_print_window(w);
         for (size_t h = 0; h < w->n_hosts; h++) {
             if (only == SIZE_MAX || h == only) {
-                print_host_table(w, h);
+                print_host_table(w, sorted, h);
             }
         }
     }
+    free(sorted);
     ps_window_destroy(w);
     return 0;
 }

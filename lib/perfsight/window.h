@@ -52,9 +52,9 @@ struct ps_element_ref {
 };
 
 struct ps_window {
-    struct ps_delta *deltas;    /* Grouped by host, in input order. */
+    struct ps_delta *deltas;    /* Grouped by host, in order of host. */
     size_t n_deltas;
-    char **hosts;               /* In order of first appearance. */
+    char **hosts;               /* In order of name. */
     size_t n_hosts;
     struct ps_element_ref *appeared;    /* One sample only. */
     size_t n_appeared;
