@@ -3,6 +3,7 @@ lib_libperfsight_la_SOURCES = \
 	lib/contention.c \
 	lib/element.c \
 	lib/gather.c \
+	lib/gather-window.c \
 	lib/json.h \
 	lib/json-jansson.c \
 	lib/json-simdjson.cc \

@@ -639,11 +639,23 @@ ps_window_from_file(const char *path, const struct ps_window_options *opts,
 }
 
 void
+ps_window_gaps_clear(struct ps_window_gaps *gaps)
+{
+    for (size_t i = 0; i < gaps->n; i++) {
+        free(gaps->hosts[i].host);
+        free(gaps->hosts[i].error);
+    }
+    free(gaps->hosts);
+    memset(gaps, 0, sizeof *gaps);
+}
+
+void
 ps_window_destroy(struct ps_window *w)
 {
     if (!w) {
         return;
     }
+    ps_window_gaps_clear(&w->gaps);
     struct storage *st = w->storage_;
     for (size_t i = 0; i < w->n_deltas; i++) {
         free(w->deltas[i].reasons);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "perfsight/gather.h"
 #include "perfsight/window.h"
 
 /* A growing text of JSON Lines. */

@@ -276,6 +276,74 @@ test_any_order(void **state)
 }
 
 static void
+add_gathered(struct ps_gather_records *round, const char *host,
+             int64_t ts_ns, uint64_t drops)
+{
+    round->records = realloc(round->records,
+                             (round->n + 1) * sizeof *round->records);
+    struct ps_record *r = &round->records[round->n++];
+    ps_record_init(r);
+    r->ts_ns = ts_ns;
+    r->host = strdup(host);
+    r->element = strdup("tap:a:to_guest");
+    r->type = PS_TAP;
+    r->counters[PS_DROPS] = drops;
+    r->has_counters = 1u << PS_DROPS;
+}
+
+/* The live window: a host that did not answer a round, or whose clock went
+ * back between rounds, is left out and named. */
+static void
+test_gather_window(void **state)
+{
+    static const struct ps_gather_target targets[] = {
+        { "h1", "http://127.0.0.1:1" },
+        { "h2", "http://127.0.0.1:2" },
+        { "h3", "http://127.0.0.1:3" },
+    };
+    struct ps_gather_records r[2];
+    char *error = NULL;
+
+    for (int k = 0; k < 2; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        r[k].status = calloc(3, sizeof *r[k].status);
+        r[k].n_status = 3;
+        add_gathered(&r[k], "h1", 1000000000LL * (k + 1), 10 * k);
+        add_gathered(&r[k], "h2", 5000000000LL - 2000000000LL * k, 10 * k);
+    }
+    r[1].status[2].error = strdup("Connection refused");
+
+    struct ps_window *w = ps_gather_window(targets, 3, &r[0], &r[1], &error);
+    assert_non_null(w);
+    assert_int_equal(w->n_deltas, 1);
+    assert_string_equal(w->deltas[0].host, "h1");
+    assert_int_equal(w->deltas[0].d[PS_DROPS], 10);
+    assert_int_equal(w->gaps.n, 2);
+    assert_string_equal(w->gaps.hosts[0].host, "h2");
+    assert_true(w->gaps.hosts[0].answered);
+    assert_contains(w->gaps.hosts[0].error, "clock went back 2.000 s");
+    assert_string_equal(w->gaps.hosts[1].host, "h3");
+    assert_false(w->gaps.hosts[1].answered);
+    assert_string_equal(w->gaps.hosts[1].error, "Connection refused");
+    ps_window_destroy(w);
+
+    /* The rounds are left as they were, for the next window. */
+    assert_int_equal(r[0].n, 2);
+    assert_non_null(r[0].records[0].host);
+
+    /* With every host left out, the message names them all. */
+    r[0].status[0].error = strdup("timed out");
+    assert_null(ps_gather_window(targets, 3, &r[0], &r[1], &error));
+    assert_contains(error, "every host was left out");
+    assert_contains(error, "h1: timed out");
+    assert_contains(error, "h3: Connection refused");
+    free(error);
+    ps_gather_records_clear(&r[0]);
+    ps_gather_records_clear(&r[1]);
+    (void) state;
+}
+
+static void
 test_hosts_grouped(void **state)
 {
     struct text t = { 0 };
@@ -312,6 +380,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hosts_grouped),
         cmocka_unit_test(test_any_order),
+        cmocka_unit_test(test_gather_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,44 +86,10 @@ cli_agents_close(struct cli_agents *a)
     memset(a, 0, sizeof *a);
 }
 
-static void
-collect(struct ps_record *r, void *round_)
-{
-    struct cli_round *round = round_;
-    if (round->n == round->allocated) {
-        round->allocated = round->allocated ? 2 * round->allocated : 256;
-        round->records = realloc(round->records,
-                                 round->allocated * sizeof *round->records);
-        if (!round->records) {
-            abort();
-        }
-    }
-    round->records[round->n++] = *r;
-    ps_record_init(r);
-}
-
 void
-cli_round_run(const struct cli_agents *a, struct cli_round *round)
+cli_round_run(const struct cli_agents *a, struct ps_gather_records *round)
 {
-    memset(round, 0, sizeof *round);
-    round->status = calloc(a->n + 1, sizeof *round->status);
-    round->n_status = a->n;
-    round->answered = ps_gather_round(a->targets, a->n, &a->options,
-                                      collect, round, round->status);
-}
-
-void
-cli_round_clear(struct cli_round *round)
-{
-    for (size_t i = 0; i < round->n; i++) {
-        ps_record_destroy(&round->records[i]);
-    }
-    free(round->records);
-    if (round->status) {
-        ps_gather_status_clear(round->status, round->n_status);
-    }
-    free(round->status);
-    memset(round, 0, sizeof *round);
+    ps_gather_records_run(a->targets, a->n, &a->options, round);
 }
 
 bool

@@ -27,16 +27,7 @@ bool cli_agents_open(const struct cli_options *, struct cli_agents *);
 void cli_agents_close(struct cli_agents *);
 
 /* One round of records from every agent. */
-struct cli_round {
-    struct ps_record *records;
-    size_t n, allocated;
-    struct ps_gather_status *status;    /* One per agent. */
-    size_t n_status;
-    size_t answered;
-};
-
-void cli_round_run(const struct cli_agents *, struct cli_round *);
-void cli_round_clear(struct cli_round *);
+void cli_round_run(const struct cli_agents *, struct ps_gather_records *);
 
 /* Sleeps 'seconds' unless interrupted by a signal; returns false if it
  * was. */

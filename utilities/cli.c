@@ -14,28 +14,6 @@
 #include "cli-live.h"
 #include "perfsight/prometheus.h"
 
-/* Hosts that did not answer a live gather. */
-static struct {
-    char *host;
-    char *error;
-} unreachable[1024];
-static size_t n_unreachable;
-
-void
-cli_note_unreachable(const char *host, const char *error)
-{
-    for (size_t i = 0; i < n_unreachable; i++) {
-        if (!strcmp(unreachable[i].host, host)) {
-            return;
-        }
-    }
-    if (n_unreachable < sizeof unreachable / sizeof unreachable[0]) {
-        unreachable[n_unreachable].host = strdup(host);
-        unreachable[n_unreachable].error = strdup(error);
-        n_unreachable++;
-    }
-}
-
 static void
 cli_verror(const char *format, va_list args)
 {
@@ -111,54 +89,21 @@ live_window(const struct cli_options *opts)
         return NULL;
     }
     double seconds = opts->window.seconds > 0 ? opts->window.seconds : 1;
-    struct cli_round rounds[2];
+    struct ps_gather_records rounds[2];
     cli_round_run(&agents, &rounds[0]);
     cli_sleep(seconds);
     cli_round_run(&agents, &rounds[1]);
 
-    struct ps_window_builder *b = ps_window_builder_create(NULL);
-    bool *ok = calloc(agents.n + 1, sizeof *ok);
-    for (size_t i = 0; i < agents.n; i++) {
-        const char *error = (rounds[0].status[i].error
-                             ? rounds[0].status[i].error
-                             : rounds[1].status[i].error);
-        ok[i] = !error;
-        if (error) {
-            cli_note_unreachable(agents.targets[i].host, error);
-        }
-    }
     char *error = NULL;
-    for (int k = 0; k < 2 && !error; k++) {
-        for (size_t j = 0; j < rounds[k].n && !error; j++) {
-            struct ps_record *r = &rounds[k].records[j];
-            bool keep = false;
-            for (size_t i = 0; i < agents.n; i++) {
-                keep |= ok[i] && !strcmp(agents.targets[i].host, r->host);
-            }
-            if (keep) {
-                error = ps_window_builder_add(b, r);
-            }
-        }
-    }
-    free(ok);
-    cli_round_clear(&rounds[0]);
-    cli_round_clear(&rounds[1]);
-
-    struct ps_window *w = NULL;
-    if (error) {
-        ps_window_builder_destroy(b);
-    } else {
-        w = ps_window_builder_finish(b, &error);
-    }
+    struct ps_window *w = ps_gather_window(agents.targets, agents.n,
+                                           &rounds[0], &rounds[1], &error);
     if (!w) {
-        cli_error("gathering from the agents of %s: %s%s", opts->topology,
-                  n_unreachable == agents.n ? "no agent answered; " : "",
+        cli_error("gathering from the agents of %s: %s", opts->topology,
                   error);
-        for (size_t i = 0; i < n_unreachable; i++) {
-            cli_error("%s: %s", unreachable[i].host, unreachable[i].error);
-        }
         free(error);
     }
+    ps_gather_records_clear(&rounds[0]);
+    ps_gather_records_clear(&rounds[1]);
     cli_agents_close(&agents);
     return w;
 }
@@ -244,10 +189,11 @@ cli_window_json(const struct ps_window *w)
     json_object_set_new(obj, "vanished",
                         refs_json(w->vanished, w->n_vanished));
     json_t *down = json_array();
-    for (size_t i = 0; i < n_unreachable; i++) {
+    for (size_t i = 0; i < w->gaps.n; i++) {
         json_t *u = json_object();
-        json_object_set_new(u, "host", json_string(unreachable[i].host));
-        json_object_set_new(u, "error", json_string(unreachable[i].error));
+        json_object_set_new(u, "host", json_string(w->gaps.hosts[i].host));
+        json_object_set_new(u, "error",
+                            json_string(w->gaps.hosts[i].error));
         json_array_append_new(down, u);
     }
     json_object_set_new(obj, "unreachable", down);
@@ -291,9 +237,10 @@ cli_print_window(const struct ps_window *w)
     }
     print_refs("appeared", w->appeared, w->n_appeared);
     print_refs("vanished", w->vanished, w->n_vanished);
-    for (size_t i = 0; i < n_unreachable; i++) {
-        printf("host %s did not answer: %s\n", unreachable[i].host,
-               unreachable[i].error);
+    for (size_t i = 0; i < w->gaps.n; i++) {
+        const struct ps_host_gap *gap = &w->gaps.hosts[i];
+        printf("host %s %s: %s\n", gap->host,
+               gap->answered ? "left out" : "did not answer", gap->error);
     }
 }
 

@@ -71,9 +71,6 @@ const char *cli_human(double x, char *buf, size_t size);
  * returns NULL. */
 struct ps_rulebook *cli_load_rulebook(const struct cli_options *);
 
-/* Notes that 'host' did not answer, for the output to name it. */
-void cli_note_unreachable(const char *host, const char *error);
-
 int cmd_show(const struct cli_options *);
 int cmd_record(const struct cli_options *);
 int cmd_watch(const struct cli_options *);

@@ -43,7 +43,7 @@ rotate(const char *path, int keep)
 }
 
 static int
-write_round(FILE *f, const struct cli_round *round)
+write_round(FILE *f, const struct ps_gather_records *round)
 {
     for (size_t i = 0; i < round->n; i++) {
         json_t *json = ps_record_to_json(&round->records[i]);
@@ -87,7 +87,7 @@ cmd_record(const struct cli_options *opts)
         if (rounds && !cli_sleep(interval) && cli_stopped()) {
             break;
         }
-        struct cli_round round;
+        struct ps_gather_records round;
         cli_round_run(&agents, &round);
         for (size_t i = 0; i < agents.n; i++) {
             if (round.status[i].error) {
@@ -108,14 +108,14 @@ cmd_record(const struct cli_options *opts)
             if (!f) {
                 cli_error("%s: rotating: %s", opts->output,
                           strerror(error ? error : errno));
-                cli_round_clear(&round);
+                ps_gather_records_clear(&round);
                 status = EXIT_BAD_INPUT;
                 break;
             }
         }
         int error = write_round(f, &round);
         records += round.n;
-        cli_round_clear(&round);
+        ps_gather_records_clear(&round);
         if (error) {
             cli_error("%s: %s", opts->output, strerror(error));
             status = EXIT_BAD_INPUT;

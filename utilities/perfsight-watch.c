@@ -103,45 +103,37 @@ cmd_watch(const struct cli_options *opts)
 
     bool tty = isatty(STDOUT_FILENO);
     double interval = opts->interval > 0 ? opts->interval : 1;
-    struct cli_round prev;
+    struct ps_gather_records prev;
     cli_round_run(&agents, &prev);
     for (long tick = 1; !cli_stopped() && (!opts->count || tick <= opts->count);
          tick++) {
         if (!cli_sleep(interval) && cli_stopped()) {
             break;
         }
-        struct cli_round cur;
+        struct ps_gather_records cur;
         cli_round_run(&agents, &cur);
 
-        struct ps_window_builder *b = ps_window_builder_create(NULL);
-        for (int k = 0; k < 2; k++) {
-            const struct cli_round *round = k ? &cur : &prev;
-            for (size_t i = 0; i < round->n; i++) {
-                struct ps_record copy;
-                ps_record_clone(&copy, &round->records[i]);
-                free(ps_window_builder_add(b, &copy));
-            }
-        }
-        struct ps_window *w = ps_window_builder_finish(b, &error);
+        struct ps_window *w = ps_gather_window(agents.targets, agents.n,
+                                               &prev, &cur, &error);
         if (w) {
             show(w, rb, tty, tick);
+            for (size_t i = 0; i < w->gaps.n; i++) {
+                const struct ps_host_gap *gap = &w->gaps.hosts[i];
+                printf("host %s %s: %s\n", gap->host,
+                       gap->answered ? "left out" : "did not answer",
+                       gap->error);
+            }
             ps_window_destroy(w);
         } else {
-            printf("(no element answered twice: %s)\n", error);
+            printf("(no window: %s)\n", error);
             free(error);
             error = NULL;
         }
-        for (size_t i = 0; i < agents.n; i++) {
-            if (cur.status[i].error) {
-                printf("host %s did not answer: %s\n", agents.targets[i].host,
-                       cur.status[i].error);
-            }
-        }
         fflush(stdout);
-        cli_round_clear(&prev);
+        ps_gather_records_clear(&prev);
         prev = cur;
     }
-    cli_round_clear(&prev);
+    ps_gather_records_clear(&prev);
     cli_agents_close(&agents);
     ps_rulebook_destroy(rb);
     return 0;

@@ -45,6 +45,34 @@ size_t ps_gather_round(const struct ps_gather_target *targets, size_t n,
 
 void ps_gather_status_clear(struct ps_gather_status *, size_t n);
 
+/* The records of one round from every target, kept whole so that a window
+ * can be made of two rounds, or a round written to a recording. */
+struct ps_gather_records {
+    struct ps_record *records;
+    size_t n, allocated;
+    struct ps_gather_status *status;    /* One per target. */
+    size_t n_status;
+    size_t answered;
+};
+
+void ps_gather_records_run(const struct ps_gather_target *, size_t n,
+                           const struct ps_gather_options *,
+                           struct ps_gather_records *);
+void ps_gather_records_clear(struct ps_gather_records *);
+
+struct ps_window;
+
+/* The window between two rounds 'r0' and 'r1' of the same 'n' targets:
+ * the one gathering path of every live command.  A host that did not
+ * answer either round, or whose clock went back between them, is left out
+ * and listed in the window's 'gaps'.  The rounds are not changed.  Returns
+ * NULL with '*errp' set (naming every host left out) if no element has two
+ * samples. */
+struct ps_window *ps_gather_window(const struct ps_gather_target *, size_t n,
+                                   const struct ps_gather_records *r0,
+                                   const struct ps_gather_records *r1,
+                                   char **errp);
+
 /* Fetches 'url' (GET) into a malloc'd, NUL-terminated buffer.  Returns
  * NULL with '*errp' set on failure or a status other than 200.  For the
  * Prometheus source. */

@@ -51,6 +51,20 @@ struct ps_element_ref {
     int64_t ts_ns;              /* Its only (or last) sample in the window. */
 };
 
+/* A host that a live window leaves out, and why. */
+struct ps_host_gap {
+    char *host;
+    char *error;                /* "connection refused", "its clock..." */
+    bool answered;              /* It answered, but its clock went back. */
+};
+
+struct ps_window_gaps {
+    struct ps_host_gap *hosts;
+    size_t n, allocated;
+};
+
+void ps_window_gaps_clear(struct ps_window_gaps *);
+
 struct ps_window {
     struct ps_delta *deltas;    /* Grouped by host, in order of host. */
     size_t n_deltas;
@@ -61,6 +75,7 @@ struct ps_window {
     struct ps_element_ref *vanished;    /* Missing from the last round. */
     size_t n_vanished;
     size_t n_records;           /* Records read in all. */
+    struct ps_window_gaps gaps; /* Hosts left out (live windows only). */
     void *storage_;             /* Private. */
 };
 
