@@ -11,5 +11,6 @@ dist_noinst_SCRIPTS += bench/gather.sh
 
 bench: bench/bench-diagnose bench/bench-gather utilities/perfsight-agent
 	$(builddir)/bench/bench-diagnose 5
-	$(srcdir)/bench/gather.sh $(builddir) 100
+	$(srcdir)/bench/gather.sh $(builddir) 100 100
+	$(srcdir)/bench/gather.sh $(builddir) 1000 9
 .PHONY: bench

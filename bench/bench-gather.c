@@ -4,7 +4,10 @@
  */
 
 /* Prints the time of one gather round (GET /v1/records from every agent of
- * a topology, in parallel) and the records gathered, median of RUNS.
+ * a topology, in parallel) and the records gathered, median of RUNS; then
+ * the time of a live window (two rounds to ps_gather_window(), without the
+ * wait between them), and the gatherer's CPU time per round and peak
+ * memory.
  *
  * usage: bench-gather TOPOLOGY [RUNS] */
 
@@ -12,9 +15,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include "bench-util.h"
 #include "perfsight/gather.h"
 #include "perfsight/topology.h"
+#include "perfsight/window.h"
 
 static void
 count_record(struct ps_record *r, void *n_)
@@ -58,10 +63,40 @@ main(int argc, char *argv[])
         ps_gather_status_clear(status, n);
     }
     double median = bench_median(times, runs);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+                  + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     printf("gather round over %zu agents (%zu answered, %zu records): "
            "median %.1f ms, min %.1f ms, max %.1f ms (%d rounds)\n", n,
            answered, records, median * 1e3, times[0] * 1e3,
            times[runs - 1] * 1e3, runs);
+    printf("  gatherer: %.1f ms CPU per round, peak memory %.1f MB\n",
+           cpu / runs * 1e3, ru.ru_maxrss / 1024.0);
+
+    /* A live window: two rounds and ps_gather_window(). */
+    for (int r = 0; r < runs; r++) {
+        struct ps_gather_records rounds[2];
+        double t0 = bench_now();
+        ps_gather_records_run(targets, n, NULL, &rounds[0]);
+        ps_gather_records_run(targets, n, NULL, &rounds[1]);
+        double t1 = bench_now();
+        struct ps_window *w = ps_gather_window(targets, n, &rounds[0],
+                                               &rounds[1], &error);
+        times[r] = bench_now() - t1;
+        if (!w) {
+            fprintf(stderr, "bench-gather: %s\n", error);
+            return 1;
+        }
+        ps_window_destroy(w);
+        ps_gather_records_clear(&rounds[0]);
+        ps_gather_records_clear(&rounds[1]);
+        (void) t0;
+    }
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  two rounds to a window (ps_gather_window, not counting the "
+           "rounds): median %.1f ms; peak memory %.1f MB\n",
+           bench_median(times, runs) * 1e3, ru.ru_maxrss / 1024.0);
     free(times);
     free(status);
     free(targets);
