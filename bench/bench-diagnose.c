@@ -11,6 +11,8 @@
  *   window     two samples of every element → deltas (ps_window_builder)
  *   diagnose   Algorithm 1 over every host of the window
  *   end-to-end the same from JSON Lines text: parse, window, diagnose
+ *   jansson    the same end to end with the reader PerfSight had before
+ *              (getc() per byte, jansson per record), side by side
  *
  * usage: bench-diagnose [RUNS [MAX_ELEMENTS]] */
 
@@ -139,6 +141,46 @@ parse_all(const char *text, size_t len, size_t *n)
     return records;
 }
 
+/* The reader before simdjson (commit 9a073c7): one getc() per byte into a
+ * buffer, then jansson for each record. */
+static void
+old_end_to_end(char *text, size_t len, struct ps_window_builder *b)
+{
+    FILE *f = fmemopen(text, len, "r");
+    char *buf = NULL;
+    size_t n = 0, allocated = 0;
+    int c;
+
+    do {
+        c = getc_unlocked(f);
+        if (c != '\n' && c != EOF) {
+            if (n == allocated) {
+                allocated = allocated ? 2 * allocated : 512;
+                buf = realloc(buf, allocated);
+            }
+            buf[n++] = c;
+            continue;
+        }
+        if (n) {
+            json_error_t jerr;
+            json_t *json = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+            struct ps_record r;
+            ps_record_init(&r);
+            char *error = json ? ps_record_from_json(json, &r, NULL, NULL)
+                               : strdup(jerr.text);
+            json_decref(json);
+            if (error) {
+                fprintf(stderr, "bench: %s\n", error);
+                exit(1);
+            }
+            free(ps_window_builder_add(b, &r));
+        }
+        n = 0;
+    } while (c != EOF);
+    free(buf);
+    fclose(f);
+}
+
 static struct ps_record *
 copy_records(const struct ps_record *src, size_t n)
 {
@@ -158,12 +200,13 @@ main(int argc, char *argv[])
     struct ps_rulebook *rb = ps_rulebook_load_default(&error);
 
     if (runs < 1 || !rb) {
-        fprintf(stderr, "usage: bench-diagnose [RUNS]\n");
+        fprintf(stderr, "usage: bench-diagnose [RUNS [MAX_ELEMENTS]]\n");
         return 2;
     }
 
-    printf("%-10s %12s %12s %14s %16s\n", "elements", "window ms",
-           "diagnose ms", "end-to-end ms", "diagnosed el/s");
+    printf("%-10s %10s %12s %15s %13s %7s %15s\n", "elements",
+           "window ms", "diagnose ms", "end-to-end ms", "jansson ms", "ratio",
+           "diagnosed el/s");
     static const int sizes[] = { 1000, 10000, 100000 };
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         if (sizes[k] > max_elements) {
@@ -173,7 +216,7 @@ main(int argc, char *argv[])
         size_t len, n_records;
         char *text = make_text(n_hosts, &len);
         struct ps_record *records = parse_all(text, len, &n_records);
-        double t_window[64], t_diag[64], t_e2e[64];
+        double t_window[64], t_diag[64], t_e2e[64], t_old[64];
         int r_max = runs < 64 ? runs : 64;
 
         for (int r = 0; r < r_max; r++) {
@@ -215,13 +258,25 @@ main(int argc, char *argv[])
             t_e2e[r] = bench_now() - t0;
             ps_contention_report_destroy(&report);
             ps_window_destroy(w);
+
+            /* The same with the old reader. */
+            t0 = bench_now();
+            b = ps_window_builder_create(NULL);
+            old_end_to_end(text, len, b);
+            w = ps_window_builder_finish(b, &error);
+            ps_contention_diagnose(rb, w, &report);
+            t_old[r] = bench_now() - t0;
+            ps_contention_report_destroy(&report);
+            ps_window_destroy(w);
         }
 
         double win = bench_median(t_window, r_max);
         double diag = bench_median(t_diag, r_max);
         double e2e = bench_median(t_e2e, r_max);
-        printf("%-10d %12.2f %12.2f %14.1f %16.0f\n", sizes[k], win * 1e3,
-               diag * 1e3, e2e * 1e3, sizes[k] / (win + diag));
+        double old = bench_median(t_old, r_max);
+        printf("%-10d %10.2f %12.2f %15.1f %13.1f %6.1fx %15.0f\n",
+               sizes[k], win * 1e3, diag * 1e3, e2e * 1e3, old * 1e3,
+               old / e2e, sizes[k] / (win + diag));
         for (size_t i = 0; i < n_records; i++) {
             ps_record_destroy(&records[i]);
         }
@@ -229,7 +284,9 @@ main(int argc, char *argv[])
         free(text);
     }
     printf("(window + diagnose: from records in memory to verdicts; "
-           "end-to-end adds JSON parsing; median of %d runs)\n", runs);
+           "end-to-end adds reading JSON Lines; jansson: end to end with "
+           "the reader before simdjson; ratio = jansson / end-to-end; "
+           "median of %d runs)\n", runs);
     ps_rulebook_destroy(rb);
     return 0;
 }

@@ -39,7 +39,8 @@ ps_element_type_from_name_len(const char *name, size_t len,
                               enum ps_element_type *type)
 {
     for (int i = 0; i < PS_N_ELEMENT_TYPES; i++) {
-        if (!strncmp(name, type_names[i], len) && !type_names[i][len]) {
+        const char *t = type_names[i];
+        if (t[0] == name[0] && !strncmp(name, t, len) && !t[len]) {
             *type = i;
             return true;
         }

@@ -57,7 +57,8 @@ ps_attr_info_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < PS_ARRAY_SIZE(ps_attr_table); i++) {
         const struct ps_attr_info *a = &ps_attr_table[i];
-        if (a->name_len == len && !memcmp(a->name, name, len)) {
+        if (a->name_len == len && a->name[0] == name[0]
+            && !memcmp(a->name, name, len)) {
             return a;
         }
     }
