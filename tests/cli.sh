@@ -92,4 +92,18 @@ RECORDS
 run 0 show --input "$TMP/reset.jsonl" --format json
 expect_json '.elements[0].deltas' '{"in_packets":1000,"drops":10}'
 expect_json '.elements[0].reset' '["in_packets","drops"]'
+
+# The attribute table: docs/formats.md holds a copy of what perfsight
+# attributes prints, and the JSON form names the same attributes.
+run 0 attributes
+sed -n '/^<!-- perfsight attributes -->$/,/^<!-- end -->$/p' \
+    "$top_srcdir/docs/formats.md" | sed '1d;$d' >"$TMP/doc-table"
+cmp -s "$TMP/out" "$TMP/doc-table" \
+    || { fail "docs/formats.md's attribute table is not perfsight attributes'"
+         diff "$TMP/doc-table" "$TMP/out" | head; }
+expect_out '| `in_time_ns` | counter | `perfsight_in_time_seconds_total` |'
+run 0 attributes --format json
+expect_json '[.[] | select(.kind == "gauge") | .name]' \
+    '["capacity_bps","cpu_util","queue_len"]'
+expect_json '[.[] | select(.name == "out_time_ns") | .metric_scale]' '[1e-09]'
 finish

@@ -5,6 +5,7 @@ utilities_perfsight_SOURCES = \
 	utilities/cli-live.c \
 	utilities/cli-live.h \
 	utilities/perfsight.c \
+	utilities/perfsight-attributes.c \
 	utilities/perfsight-diagnose.c \
 	utilities/perfsight-record.c \
 	utilities/perfsight-show.c \

@@ -73,6 +73,7 @@ struct ps_rulebook *cli_load_rulebook(const struct cli_options *);
 
 int cmd_show(const struct cli_options *);
 int cmd_record(const struct cli_options *);
+int cmd_attributes(const struct cli_options *);
 int cmd_watch(const struct cli_options *);
 int cmd_diagnose_contention(const struct cli_options *);
 int cmd_diagnose_rootcause(const struct cli_options *);

@@ -30,6 +30,7 @@ Commands:\n\
   diagnose rootcause       root cause in middlebox chains (Algorithm 2)\n\
   watch                    a refreshing view from the agents, worst first\n\
   record                   records from the agents to JSON Lines\n\
+  attributes               the attribute names records carry\n\
 \n\
 Where the records come from (show, diagnose):\n\
   -i, --input FILE         recorded records (JSON array or JSON Lines;\n\
@@ -129,6 +130,7 @@ static const struct command commands[] = {
     { "diagnose", "rootcause", cmd_diagnose_rootcause },
     { "watch", NULL, cmd_watch },
     { "record", NULL, cmd_record },
+    { "attributes", NULL, cmd_attributes },
 };
 
 int
@@ -269,7 +271,7 @@ main(int argc, char *argv[])
                       words[needed]);
         }
         bool live = cmd->run == cmd_watch || cmd->run == cmd_record;
-        if (!opts.topology && (live || (!opts.input && !opts.prometheus))) {
+        if (cmd->run != cmd_attributes && !opts.topology && (live || (!opts.input && !opts.prometheus))) {
             cli_fatal(EXIT_USAGE, "%s", live
                       ? "needs --topology FILE naming the hosts' agents"
                       : "needs --input FILE, --source prometheus=URL, or "
