@@ -44,6 +44,7 @@ INTEGRATION_TESTS = \
 	tests/examples-order.sh \
 	tests/bad-input.sh \
 	tests/cli.sh \
+	tests/record.sh \
 	tests/live.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh \

@@ -53,7 +53,13 @@ write_round(FILE *f, const struct ps_gather_records *round)
             return errno ? errno : EIO;
         }
     }
-    if (fflush(f) || fsync(fileno(f))) {
+    if (fflush(f)) {
+        return errno;
+    }
+    /* Only a file can be synced: a pipe, a socket or a terminal says EINVAL
+     * (or EROFS), and what was written to it is already the reader's. */
+    struct stat st;
+    if (!fstat(fileno(f), &st) && S_ISREG(st.st_mode) && fsync(fileno(f))) {
         return errno;
     }
     return 0;
@@ -114,7 +120,7 @@ cmd_record(const struct cli_options *opts)
             }
         }
         int error = write_round(f, &round);
-        records += round.n;
+        size_t n = round.n;
         ps_gather_records_clear(&round);
         if (error) {
             cli_error("%s: %s", opts->output, strerror(error));
@@ -122,6 +128,7 @@ cmd_record(const struct cli_options *opts)
             break;
         }
         rounds++;
+        records += n;
     }
     if (f && !to_stdout && fclose(f) && !status) {
         cli_error("%s: %s", opts->output, strerror(errno));
