@@ -1,12 +1,17 @@
 # Shared by perfsight-agent's integration tests (tests/agent/*.sh): a
 # network namespace of their own, agents started in it, checks, and cleanup
 # of everything on exit.  Root is needed.  Each test exits 0 on success, 1
-# on failure; a part that cannot run here says "SKIP: why" and is not
-# counted as a failure.
+# on failure.  A part that cannot run here (a component missing: root, a
+# patched build, a tool) says "SKIP: why" and is not counted as a failure,
+# except in CI (CI=true), where it is: CI must not pass without testing.
 
 set -u
 : "${AGENT:?AGENT must name the perfsight-agent program}"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+if [ "$(id -u)" != 0 ]; then
+    [ "${CI:-}" = true ] && { echo "FAIL: needs root (CI=true)"; exit 1; }
+    echo "SKIP: needs root"
+    exit 77
+fi
 for tool in ip curl jq python3; do
     command -v $tool >/dev/null || { echo "FAIL: $tool is needed"; exit 1; }
 done
@@ -56,6 +61,16 @@ ok() {
 
 skip() {
     echo "SKIP: $*"
+}
+
+# missing WHAT...: a component this test needs is missing.  Outside CI the
+# part is skipped; in CI (CI=true) it is a failure.
+missing() {
+    if [ "${CI:-}" = true ]; then
+        fail "$* (CI=true: a missing component is a failure)"
+    else
+        skip "$*"
+    fi
 }
 
 # Runs a command in the test's namespace.

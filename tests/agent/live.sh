@@ -100,9 +100,9 @@ backlog_drops() {
     echo 0
 }
 if [ "$(nproc)" -lt 2 ]; then
-    skip "backlog drops: one CPU, nothing to steer to"
+    missing "backlog drops: one CPU, nothing to steer to"
 elif ! in_ns sh -c 'echo 2 > /sys/class/net/psv0/queues/rx-0/rps_cpus'; then
-    skip "backlog drops: RPS is not available"
+    missing "backlog drops: RPS is not available"
 else
     before=$(backlog_drops 1)
     # flood [HOG]: four senders on CPU 0; with HOG, a real-time busy loop
@@ -150,13 +150,13 @@ else
             && ok "and pnic_driver:psv0:rx counts them too ($rxd)" \
             || fail "pnic_driver:psv0:rx drops vs rx_dropped $rxd"
     else
-        skip "backlog drops: CPU 1 kept up with the flood, none to see"
+        missing "backlog drops: CPU 1 kept up with the flood, none to see"
     fi
 fi
 
 # Prometheus scraping this agent and a second one.
 if ! command -v prometheus >/dev/null; then
-    skip "Prometheus: Debian's prometheus package is not installed"
+    missing "Prometheus: Debian's prometheus package is not installed"
     finish
 fi
 start_agent second --listen=127.0.0.1:$((P + 1)) --host=hv2 \
