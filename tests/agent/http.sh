@@ -43,7 +43,7 @@ if command -v promtool >/dev/null; then
         fail "promtool check metrics"; head "$TMP/promtool"
     fi
 else
-    skip "promtool (Debian's prometheus package) is not installed"
+    missing "promtool (Debian's prometheus package) is not installed"
 fi
 [ "$(http http://127.0.0.1:$P/other)" = 404 ] && ok "404 elsewhere" \
     || fail "unknown path"
@@ -73,27 +73,51 @@ code=$(http -X GET --data-binary @"$TMP/big" http://127.0.0.1:$P/metrics)
 [ "$code" = 413 ] && ok "GET with a large body: 413" \
     || fail "large body: $code"
 
-# Malformed requests, written by hand on a socket.
+# Malformed requests, written by hand on a socket: each is refused with
+# "400 Bad Request" and the connection closed (or, for a request line of a
+# single word, which libmicrohttpd does not parse as a request at all,
+# closed at once without an answer), and the agent answers /healthz after
+# each.
+# raw REQUEST: the status line of the answer ("" if none) in $reply, and
+# whether the agent closed the connection (within 10 s) in $closed.
 raw() {
+    local status=0
     in_ns timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P
-        printf '$1' >&3; head -c 64 <&3" 2>/dev/null | head -1 | tr -d '\r'
+        printf '$1' >&3; cat <&3" >"$TMP/raw" 2>/dev/null || status=$?
+    reply=$(head -1 "$TMP/raw" | tr -d '\r')
+    [ $status = 124 ] && closed=no || closed=yes
 }
-reply=$(raw 'GARBAGE\r\n\r\n')
-case $reply in
-HTTP/1.1\ 4*) ok "garbage request line: $reply" ;;
-'') ok "garbage request line: connection closed" ;;
-*) fail "garbage request line answered \"$reply\"" ;;
-esac
-reply=$(raw 'GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n')
-case $reply in
-HTTP/1.1\ 4*|'') ok "malformed header: ${reply:-closed}" ;;
-*) fail "malformed header answered \"$reply\"" ;;
-esac
-reply=$(raw 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n')
-case $reply in
-HTTP/1.1\ 4*|'') ok "bad Content-Length: ${reply:-closed}" ;;
-*) fail "bad Content-Length answered \"$reply\"" ;;
-esac
+# malformed WHAT REQUEST EXPECTED: EXPECTED is the status line, or "" for
+# no answer.
+malformed() {
+    raw "$2"
+    if [ "$reply" != "$3" ]; then
+        fail "$1 answered \"$reply\", expected \"${3:-nothing}\""
+        head -c 300 "$TMP/raw"
+    elif [ $closed != yes ]; then
+        fail "$1: the agent did not close the connection"
+    elif [ -n "$3" ] && ! grep -qi '^Connection: close' "$TMP/raw"; then
+        fail "$1: answered without Connection: close"
+    else
+        ok "$1: ${3:-closed without an answer}"
+    fi
+    [ "$(http http://127.0.0.1:$P/healthz)" = 200 ] && grep -qx ok "$TMP/body" \
+        || fail "no /healthz after $1"
+}
+malformed "garbage request line" 'GARBAGE REQUEST LINE\r\n\r\n' \
+    "HTTP/1.1 400 Bad Request"
+malformed "one-word request line" 'GARBAGE\r\n\r\n' ""
+malformed "binary request line" '\x01\x02\x03\r\n\r\n' ""
+malformed "request line without a version" 'GET /metrics\r\n\r\n' \
+    "HTTP/1.1 400 Bad Request"
+malformed "malformed header" 'GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n' \
+    "HTTP/1.1 400 Bad Request"
+malformed "negative Content-Length" \
+    'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n' \
+    "HTTP/1.1 400 Bad Request"
+malformed "Content-Length not a number" \
+    'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n' \
+    "HTTP/1.1 400 Bad Request"
 # A client that sends half a request and stalls does not stop the others.
 in_ns timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P; printf 'GET /m' >&3;
     sleep 4" &
@@ -125,14 +149,34 @@ else
         && ok "no remote listening without TLS and a token" \
         || fail "refusal message: $(cat "$TMP/refuse.log")"
 fi
-in_ns "$AGENT" --listen=nonsense >"$TMP/refuse.log" 2>&1 \
-    && fail "agent took --listen=nonsense" || ok "bad --listen refused"
-in_ns "$AGENT" --set=colour=blue >"$TMP/refuse.log" 2>&1 \
-    && fail "agent took an unknown setting" || ok "unknown setting refused"
+# refused WHAT MESSAGE ARGS...: the agent exits 1 at once with MESSAGE.
+refused() {
+    local what=$1 msg=$2 status=0
+    shift 2
+    in_ns timeout 10 "$AGENT" "$@" >"$TMP/refuse.log" 2>&1 || status=$?
+    if [ $status != 1 ]; then
+        fail "$what: the agent exited $status, expected 1"
+    elif ! grep -qF -- "$msg" "$TMP/refuse.log"; then
+        fail "$what: the agent said \"$(head -3 "$TMP/refuse.log")\"," \
+             "expected \"$msg\""
+    else
+        ok "$what refused: $msg"
+    fi
+}
+refused "bad --listen" 'perfsight-agent: listen: "nonsense" is not ADDR:PORT' \
+    --listen=nonsense
+refused "bad port" 'perfsight-agent: listen: bad port in "127.0.0.1:99999"' \
+    --listen=127.0.0.1:99999
+refused "unknown setting" 'perfsight-agent: unknown setting "colour"' \
+    --listen=127.0.0.1:$((P + 11)) --set=colour=blue
+refused "unknown option" "unrecognized option '--bogus'" --bogus
+refused "port in use" "perfsight-agent: cannot listen on 127.0.0.1:$P" --listen=127.0.0.1:$P --libvirt-uri=none
+[ "$(http http://127.0.0.1:$P/healthz)" = 200 ] \
+    && ok "the first agent still answers" || fail "the first agent stopped"
 
 # TLS and a bearer token, on every address (0.0.0.0).
 if ! command -v openssl >/dev/null; then
-    skip "TLS: openssl is not installed"
+    missing "TLS: openssl is not installed"
 else
     openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
         -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1
