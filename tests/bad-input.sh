@@ -49,7 +49,8 @@ bad cpu.jsonl "{$R, \"attrs\": {\"cpu_util\": 3}}" "cpu_util: 3 is out of range"
 run 1 show --input "$TMP/nonexistent.jsonl"
 expect_err "nonexistent.jsonl: cannot open: No such file or directory"
 run 1 show --input "$TMP"
-expect_err "$TMP"
+expect_err "perfsight: $TMP"
+expect_err "Is a directory"
 
 # Unknown attributes are ignored (DESIGN.md §3), and mentioned once.
 good > "$TMP/good.jsonl"
