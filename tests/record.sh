@@ -80,11 +80,11 @@ round_bytes=$(($(wc -c < "$TMP/rec.jsonl") / 5))
 "$PERFSIGHT" record --topology "$TMP/topo.json" --output - --interval 0.2 \
     --count 3 2>"$TMP/pipe.err" | tee "$TMP/pipe.jsonl" \
     | "$PERFSIGHT" show --input - --format json >"$TMP/out" 2>"$TMP/show.err"
-status=("${PIPESTATUS[@]}")
-[ "${status[0]}" = 0 ] \
-    || fail "record --output - | ... exited ${status[0]}: $(cat "$TMP/pipe.err")"
-[ "${status[2]}" = 0 ] \
-    || fail "... | show --input - exited ${status[2]}: $(cat "$TMP/show.err")"
+pipe=("${PIPESTATUS[@]}")
+[ "${pipe[0]}" = 0 ] \
+    || fail "record --output - | ... exited ${pipe[0]}: $(cat "$TMP/pipe.err")"
+[ "${pipe[2]}" = 0 ] \
+    || fail "... | show --input - exited ${pipe[2]}: $(cat "$TMP/show.err")"
 grep -qF "recorded 3 rounds, $((3 * per_round)) records" "$TMP/pipe.err" \
     || fail "record to a pipe: $(cat "$TMP/pipe.err")"
 ! grep -q "Invalid argument" "$TMP/pipe.err" \
