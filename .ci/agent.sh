@@ -9,9 +9,11 @@
 #   4. tests/agent/live.sh   stalled tap, veths, RPS backlog drops,
 #                            Prometheus against /v1/records
 #   5. tests/agent/ovs.sh    the OVS source on the patched ovs-vswitchd, if
-#                            a build of it is cached (else it says it skips)
+#                            a build of it is cached (else it says it skips;
+#                            with CI=true, it fails)
 #   6. tests/agent/qemu.sh   the QMP source on the patched QEMU, if a build
-#                            of it is cached (else it says it skips)
+#                            of it is cached (else it says it skips; with
+#                            CI=true, it fails)
 #   7. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
 #                            figures, not pass/fail
 # Exits non-zero as soon as a step fails.
