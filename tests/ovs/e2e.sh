@@ -7,7 +7,10 @@
 # namespaces created here (and a veth system port).  Sends real traffic (ping, iperf3, UDP), provokes
 # drops (an OpenFlow drop rule, a port that is down, a flood while the
 # switch, the tap queue's reader, is stopped), and checks the counters read
-# back with "ovs-appctl perfsight/show --json" against what was sent.
+# back with "ovs-appctl perfsight/show --json" against what was sent, and
+# the text of "perfsight/show" against the JSON and the traffic.  At exit,
+# even on failure, it deletes the bridge before stopping ovs-vswitchd, then
+# the namespaces and any tap left.
 #
 # Usage: tests/ovs/e2e.sh [OVS_BUILD_TREE]
 #   (default: the tree that build-aux/ovs-build builds; built if needed)
@@ -45,6 +48,9 @@ APPCTL="$SRC/utilities/ovs-appctl --timeout=30"
 OFCTL="$SRC/utilities/ovs-ofctl"
 IPERF_PID=
 FAILURES=0
+# The netdev datapath's own tap, shared by every ovs-vswitchd of that
+# datapath on the host: deleted at exit only if this test made it.
+ip link show ovs-netdev >/dev/null 2>&1 && DP_DEV= || DP_DEV=ovs-netdev
 
 log() { echo "e2e: $*"; }
 
@@ -70,7 +76,9 @@ cleanup() {
             ip netns del "$ns"
         fi
     done
-    for dev in "$P0" "$P1" "$V0"; do
+    # A bridge deleted while ovs-vswitchd runs takes its taps along; if it
+    # died first, they stay (persistent taps): delete what is left.
+    for dev in "$P0" "$P1" "$V0" "$BR" $DP_DEV; do
         ip link del "$dev" 2>/dev/null
     done
     if [ "$rc" != 0 ] && [ -f "$TMP/ovs-vswitchd.log" ]; then
@@ -112,6 +120,31 @@ after = {r["element"]: r["attrs"] for r in json.load(open(sys.argv[2]))}
 e, k = sys.argv[3], sys.argv[4]
 print(after[e].get(k, 0) - before.get(e, {}).get(k, 0))
 EOF
+}
+
+# show_text NAME [PORT]: the perfsight/show text of $BR (or of its PORT) in
+# $TMP/NAME.txt, between JSON snapshots of the same in $TMP/NAME.before and
+# $TMP/NAME.after.
+show_text() {
+    $APPCTL perfsight/show --json "$BR" ${2:-} > "$TMP/$1.before"
+    $APPCTL perfsight/show "$BR" ${2:-} > "$TMP/$1.txt"
+    $APPCTL perfsight/show --json "$BR" ${2:-} > "$TMP/$1.after"
+    sed 's/^/    /' "$TMP/$1.txt"
+}
+
+# check_text NAME PORTS [PORT.DIR.COLUMN=MIN...]: tests/ovs/check-show-text.py
+# on what show_text NAME read.
+check_text() {
+    local name=$1
+    shift
+    if python3 "$HERE/tests/ovs/check-show-text.py" "$TMP/$name.before" \
+            "$TMP/$name.txt" "$TMP/$name.after" "$BR" "$@"; then
+        log "PASS: perfsight/show text ($name): rows of $1, counters as in" \
+            "--json"
+    else
+        log "FAIL: perfsight/show text ($name)"
+        FAILURES=$((FAILURES + 1))
+    fi
 }
 
 snapshot() {  # snapshot before|after
@@ -156,7 +189,10 @@ log "bridge $BR: $P0 ($NS0, $IP0) and $P1 ($NS1, $IP1, $MAC1)"
 
 # Let the bridge learn both MACs, then start counting.
 ip netns exec "$NS0" ping -c 3 -i 0.2 -W 5 "$IP1" >/dev/null
-$APPCTL perfsight/show "$BR"
+show_text learn
+check_text learn "$BR,$P0,$P1" \
+    "$P0.rx.packets=3" "$P0.rx.bytes=$((3 * 98))" "$P0.rx.time=1" \
+    "$P1.tx.packets=3" "$P1.tx.time=1" "$P1.rx.packets=3" "$P0.tx.packets=3"
 
 # --- 1. ping: every echo request in from P0 and out to P1, replies back.
 N=50
@@ -193,6 +229,7 @@ check "iperf3: acks came back from $P1" "d('$E1RX','in_packets') > 0"
 
 # --- 3. An OpenFlow drop rule: UDP to port 9999 from P0 is dropped.
 N=200
+N_DROP_RULE=$N
 $OFCTL add-flow "$BR" "priority=100,udp,in_port=$P0,tp_dst=9999,actions=drop"
 snapshot before
 ip netns exec "$NS0" python3 - "$IP1" "$N" <<'EOF'
@@ -209,6 +246,7 @@ $OFCTL del-flows "$BR" "udp,in_port=$P0,tp_dst=9999"
 
 # --- 4. A port that is down: the tap refuses what the switch sends to it.
 N=100
+N_LINK_DOWN=$N
 ip -n "$NS0" neigh replace "$IP1" lladdr "$MAC1" dev "$P0"
 ip -n "$NS1" link set "$P1" down
 snapshot before
@@ -294,12 +332,31 @@ log "system port flood: switch received $(value "$E2RX" in_packets) of $N, drops
 check "system port flood: the AF_PACKET socket overflow shows as drops.port_rx" "d('$E2RX','drops.port_rx') > 0"
 check "system port flood: received + port_rx drops >= packets sent" "d('$E2RX','in_packets') + d('$E2RX','drops.port_rx') >= $N"
 
-# --- 7. The text view and reset.
-$APPCTL perfsight/show "$BR"
+# --- 7. The text view: of everything so far (the traffic and the drops of
+# 1-6 in it), of one port, and after a reset.
+show_text all
+check_text all "$BR,$P0,$P1,$V0" \
+    "$P0.rx.packets=$((50 + N_DROP_RULE))" "$P0.rx.bytes=$SENT" \
+    "$P0.rx.time=1" "$P0.rx.drop_action=$N_DROP_RULE" \
+    "$P0.rx.port_rx=$KDROP" "$P0.rx.drops=$((N_DROP_RULE + KDROP))" \
+    "$P0.tx.packets=50" "$P1.rx.packets=50" \
+    "$P1.tx.packets=50" "$P1.tx.bytes=$SENT" "$P1.tx.time=1" \
+    "$P1.tx.link_down=$N_LINK_DOWN" "$P1.tx.drops=$N_LINK_DOWN" \
+    "$V0.rx.packets=1" "$V0.rx.port_rx=1"
+show_text one "$P0"
+check_text one "$P0" "$P0.rx.drop_action=$N_DROP_RULE" "$P0.tx.packets=50"
 $APPCTL perfsight/reset "$BR"
 $APPCTL perfsight/show --json "$BR" "$P0" > "$TMP/after.json"
 echo '[]' > "$TMP/before.json"
 check "reset: counters restart from zero" "a['$E0RX']['in_packets'] < 10 and a['$E0RX']['drops.drop_action'] == 0"
+show_text reset "$P0"
+check_text reset "$P0"
+if grep -q "drop_action\|port_rx" "$TMP/reset.txt"; then
+    log "FAIL: perfsight/show text after the reset still has the drops"
+    FAILURES=$((FAILURES + 1))
+else
+    log "PASS: perfsight/show text after the reset: no drop_action, port_rx"
+fi
 
 if [ "$FAILURES" != 0 ]; then
     log "$FAILURES check(s) FAILED"
