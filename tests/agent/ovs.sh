@@ -10,7 +10,9 @@
 #
 # The OVS tree is $OVS_TREE, or the patched tree that build-aux/ovs-build
 # left in ${PERFSIGHT_CACHE:-/var/cache/perfsight}; without one the test
-# says so and skips (it does not build OVS: .ci/ovs.sh does).
+# says so and skips, or fails in CI (CI=true) (it does not build OVS:
+# .ci/ovs.sh does).  At exit, even on failure, it deletes the bridge before
+# stopping ovs-vswitchd and then any tap the netdev datapath left behind.
 . "$(dirname "$0")/lib.sh"
 
 SRC=${OVS_TREE:-}
@@ -27,9 +29,9 @@ if [ -z "$SRC" ]; then
     done
 fi
 if [ -z "$SRC" ] || [ ! -x "$SRC/vswitchd/ovs-vswitchd" ]; then
-    skip "no patched Open vSwitch build (build-aux/ovs-build build, or" \
-         ".ci/ovs.sh, makes one); the OVS source was not run"
-    exit 0
+    missing "no patched Open vSwitch build (build-aux/ovs-build build, or" \
+            ".ci/ovs.sh, makes one); the OVS source was not run"
+    finish
 fi
 echo "   OVS tree: $SRC"
 
@@ -67,8 +69,24 @@ appctl() {
     "$SRC/utilities/ovs-appctl" --timeout=30 \
         -t "$RUN/ovs-vswitchd.$(cat "$RUN/ovs-vswitchd.pid").ctl" "$@"
 }
-trap 'stop_ovs; ip link del $P0 2>/dev/null; ip link del $P1 2>/dev/null;
-      cleanup' EXIT
+# The netdev datapath's own tap, shared by every ovs-vswitchd of that
+# datapath on the host: removed at exit only if this test made it.
+ip link show ovs-netdev >/dev/null 2>&1 && dp_dev= || dp_dev=ovs-netdev
+ovs_cleanup() {
+    # A bridge deleted while ovs-vswitchd runs takes its taps with it; a
+    # stopped ovs-vswitchd leaves them (persistent taps): delete the rest.
+    if [ -f "$RUN/ovs-vswitchd.pid" ] \
+       && kill -0 "$(cat "$RUN/ovs-vswitchd.pid")" 2>/dev/null; then
+        $VSCTL --if-exists del-br $BR >/dev/null 2>&1
+    fi
+    stop_ovs
+    local dev
+    for dev in $BR $P0 $P1 $dp_dev; do
+        ip link del "$dev" 2>/dev/null
+    done
+    cleanup
+}
+trap ovs_cleanup EXIT
 
 "$SRC/ovsdb/ovsdb-tool" create "$RUN/conf.db" \
     "$SRC/vswitchd/vswitch.ovsschema"
