@@ -55,6 +55,9 @@ WORK=$(mktemp -d /tmp/perfsight-ovs-bench.XXXXXX)
 PIDS=()
 NETNS=()
 DEVS=()
+# The netdev datapath's own tap, shared by every ovs-vswitchd of that
+# datapath on the host: deleted at exit only if this run made it.
+ip link show ovs-netdev >/dev/null 2>&1 || DEVS+=(ovs-netdev)
 
 cleanup() {
     local rc=$?
@@ -116,7 +119,9 @@ start_ovs() {
 
 stop_ovs() {
     local dir=$1
-    $APPCTL exit >/dev/null 2>&1 || true
+    # --cleanup: delete the bridges and datapaths, and so their taps (which
+    # a plain exit leaves behind, persistent).
+    $APPCTL exit --cleanup >/dev/null 2>&1 || true
     wait "$VSWITCHD_PID" 2>/dev/null || true
     kill "$(cat "$dir/ovsdb-server.pid")" 2>/dev/null || true
 }
