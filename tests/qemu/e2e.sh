@@ -147,7 +147,17 @@ wait_for "ping reply after the flood" 120 nsx ping -c 1 -W 1 10.0.0.2
 
 qmp query-perfsight > "$TMP/after.json"
 say "info perfsight:"
-qmp "hmp:info perfsight" | sed 's/^/    /'
+qmp "hmp:info perfsight" > "$TMP/info.txt"
+qmp query-perfsight > "$TMP/after2.json"
+sed 's/^/    /' "$TMP/info.txt"
+# The text: both elements, the counters of query-perfsight read around it,
+# traffic both ways, the flood read and the time QEMU was held back.
+python3 "$HERE/check-info-text.py" "$TMP/after.json" "$TMP/info.txt" \
+    "$TMP/after2.json" rx.in-pkts=20 rx.out-pkts=20 rx.in-bytes=$((20 * 98)) \
+    tx.in-pkts=20 tx.out-pkts=20 tx.out-bytes=$((20 * 98)) \
+    rx.in-ms=0.001 tx.out-ms=0.001 rx.blocked-ms=0.001 rx.nobuf-ms=0.001 \
+    || fail "info perfsight text"
+say "info perfsight text: both elements, counters as query-perfsight's"
 
 # 3. where and why
 python3 - "$TMP/before.json" "$TMP/after.json" "$sent" \

@@ -140,9 +140,17 @@ EOF
 
 V qemu-monitor-command "$DOM" --hmp 'info perfsight' > "$TMP/hmp.txt" \
     || fail "qemu-monitor-command --hmp info perfsight"
+V qemu-monitor-command "$DOM" '{"execute":"query-perfsight"}' \
+    > "$TMP/qmp2.json" || fail "qemu-monitor-command query-perfsight"
 sed 's/^/    /' "$TMP/hmp.txt"
-grep -q "hypervisor:$DOM:.*:rx" "$TMP/hmp.txt" || fail "info perfsight: no rx line"
-grep -q "hypervisor:$DOM:.*:tx" "$TMP/hmp.txt" || fail "info perfsight: no tx line"
+# The same rows and counters as query-perfsight's, read before and after.
+for f in qmp qmp2; do
+    python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1]))["return"], sys.stdout)' \
+        "$TMP/$f.json" > "$TMP/$f.elements.json"
+done
+python3 "$HERE/check-info-text.py" "$TMP/qmp.elements.json" "$TMP/hmp.txt" \
+    "$TMP/qmp2.elements.json" || fail "info perfsight text"
+say "info perfsight: the rx and tx rows, counters as query-perfsight's"
 
 V destroy "$DOM" > /dev/null
 say "PASS"
