@@ -7,8 +7,12 @@
 : "${PERFSIGHT:?PERFSIGHT must name the perfsight program}"
 AGENT=${AGENT:-$(dirname "$PERFSIGHT")/perfsight-agent}
 here=$(cd "$(dirname "$0")" && pwd)
-command -v prometheus >/dev/null \
-    || { echo "SKIP: Debian's prometheus package is not installed"; exit 77; }
+if ! command -v prometheus >/dev/null; then
+    [ "${CI:-}" = true ] && { echo "FAIL: Debian's prometheus package is" \
+        "not installed (CI=true: a missing component is a failure)"; exit 1; }
+    echo "SKIP: Debian's prometheus package is not installed"
+    exit 77
+fi
 . "$here/agent/lib.sh"
 
 make_ns
