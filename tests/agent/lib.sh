@@ -20,6 +20,7 @@ TMP=$(mktemp -d /tmp/perfsight-agent-test.XXXXXX)
 NS=psa$$
 NS2=psb$$                       # A second namespace, when a test needs one.
 failures=0
+skips=0
 pids=()
 
 cleanup() {
@@ -61,6 +62,7 @@ ok() {
 
 skip() {
     echo "SKIP: $*"
+    skips=$((skips + 1))
 }
 
 # missing WHAT...: a component this test needs is missing.  Outside CI the
@@ -147,7 +149,11 @@ finish() {
         echo "$(basename "$0"): $failures failure(s)"
         exit 1
     fi
-    echo "$(basename "$0"): passed"
+    if [ $skips -gt 0 ]; then
+        echo "$(basename "$0"): passed, but $skips part(s) skipped (SKIP above)"
+    else
+        echo "$(basename "$0"): passed"
+    fi
     exit 0
 }
 
