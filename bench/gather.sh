@@ -30,8 +30,11 @@ base=$((20000 + RANDOM % 20000))
 hosts=()
 for i in $(seq 0 $((n - 1))); do
     port=$((base + i))
-    in_ns "$build/utilities/perfsight-agent" --listen "127.0.0.1:$port" \
-        --host "hv$i" --sources softnet,cpu,netlink --libvirt-uri none \
+    # Not through a shell function: $! must be the agent (ip netns exec
+    # execs it), so that cleanup stops it.
+    ip netns exec "$ns" "$build/utilities/perfsight-agent" \
+        --listen "127.0.0.1:$port" --host "hv$i" \
+        --sources softnet,cpu,netlink --libvirt-uri none \
         --class='a*=pnic' --class='b*=tap' 2>"$tmp/agent-$i.log" &
     pids+=($!)
     hosts+=("{\"id\": \"hv$i\", \"agent\": \"http://127.0.0.1:$port\"}")

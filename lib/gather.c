@@ -113,12 +113,8 @@ static char *
 parse_body(const char *host, const char *url, const char *body, size_t len,
            ps_gather_record_cb *cb, void *aux, size_t *n)
 {
-    FILE *f = fmemopen((void *) body, len ? len : 1, "r");
-    if (!f) {
-        return ps_xstrdup("out of memory");
-    }
     char *name = ps_xasprintf("%s/v1/records", url);
-    struct ps_reader *rd = ps_reader_from_stream(f, name);
+    struct ps_reader *rd = ps_reader_from_buffer(body, len, name);
     struct ps_record r;
     char *error = NULL;
     int retval;
@@ -131,7 +127,6 @@ parse_body(const char *host, const char *url, const char *body, size_t len,
         (*n)++;
     }
     ps_reader_close(rd);
-    fclose(f);
     free(name);
     return retval < 0 ? error : NULL;
 }

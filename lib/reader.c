@@ -47,6 +47,9 @@ struct ps_reader {
     char *buf;
     size_t pos, len, size;
     bool eof;
+    bool borrowed;              /* 'buf' is the caller's (no padding). */
+    char *scratch;              /* For a borrowed buffer's last records. */
+    size_t scratch_size;
 
     struct ps_json_parser *parser;
     ps_unknown_attr_cb *unknown_cb;
@@ -64,6 +67,24 @@ ps_reader_from_stream(FILE *stream, const char *name)
     rd->state = OUTER_TOP;
     rd->size = BLOCK_BYTES;
     rd->buf = ps_xmalloc(rd->size + PS_JSON_PADDING);
+    rd->parser = ps_json_parser_create();
+    if (!rd->parser) {
+        abort();
+    }
+    return rd;
+}
+
+struct ps_reader *
+ps_reader_from_buffer(const char *buf, size_t len, const char *name)
+{
+    struct ps_reader *rd = ps_xcalloc(1, sizeof *rd);
+    rd->name = ps_xstrdup(name);
+    rd->line = 1;
+    rd->state = OUTER_TOP;
+    rd->buf = (char *) buf;
+    rd->len = rd->size = len;
+    rd->eof = true;
+    rd->borrowed = true;
     rd->parser = ps_json_parser_create();
     if (!rd->parser) {
         abort();
@@ -104,7 +125,10 @@ ps_reader_close(struct ps_reader *rd)
         }
         ps_json_parser_destroy(rd->parser);
         free(rd->name);
-        free(rd->buf);
+        if (!rd->borrowed) {
+            free(rd->buf);
+        }
+        free(rd->scratch);
         free(rd);
     }
 }
@@ -221,7 +245,7 @@ scan_object(struct ps_reader *rd, int start_line, char **errp)
             break;
         }
     }
-    if (ferror(rd->stream)) {
+    if (rd->stream && ferror(rd->stream)) {
         fail(rd, errp, rd->line, "read error: %s", strerror(errno));
     } else {
         fail(rd, errp, start_line, "the record that starts here is "
@@ -230,12 +254,31 @@ scan_object(struct ps_reader *rd, int start_line, char **errp)
     return 0;
 }
 
+/* Returns 'text' ('len' bytes of the buffer), or a copy of it, followed
+ * by the padding simdjson reads past the end: a borrowed buffer has none
+ * after its last bytes. */
+static const char *
+padded(struct ps_reader *rd, const char *text, size_t len)
+{
+    if (!rd->borrowed || text + len + PS_JSON_PADDING <= rd->buf + rd->len) {
+        return text;
+    }
+    if (rd->scratch_size < len + PS_JSON_PADDING) {
+        rd->scratch_size = len + PS_JSON_PADDING;
+        rd->scratch = ps_xrealloc(rd->scratch, rd->scratch_size);
+    }
+    memcpy(rd->scratch, text, len);
+    memset(rd->scratch + len, ' ', PS_JSON_PADDING);
+    return rd->scratch;
+}
+
 static int
 parse_record(struct ps_reader *rd, int start_line, size_t len,
              struct ps_record *r, char **errp)
 {
     bool invalid_json;
-    char *error = ps_record_from_text(rd->buf + rd->pos, len, rd->parser, r,
+    const char *text = padded(rd, rd->buf + rd->pos, len);
+    char *error = ps_record_from_text(text, len, rd->parser, r,
                                       rd->unknown_cb, rd->unknown_aux,
                                       &invalid_json);
     rd->pos += len;
@@ -271,7 +314,8 @@ read_line_record(struct ps_reader *rd, struct ps_record *r, char **errp)
     }
 
     bool invalid_json;
-    char *error = ps_record_from_text(start, end - start, rd->parser, r,
+    char *error = ps_record_from_text(padded(rd, start, end - start),
+                                      end - start, rd->parser, r,
                                       rd->unknown_cb, rd->unknown_aux,
                                       &invalid_json);
     if (error) {
@@ -376,7 +420,7 @@ ps_reader_next(struct ps_reader *rd, struct ps_record *r, char **errp)
                         "']' after a record, found %s", describe(c));
         }
     }
-    if (ferror(rd->stream)) {
+    if (rd->stream && ferror(rd->stream)) {
         return fail(rd, errp, rd->line, "read error: %s", strerror(errno));
     }
     if (rd->state != OUTER_TOP) {

@@ -187,6 +187,49 @@ count_unknown(const char *name, void *aux)
     (*n)++;
 }
 
+/* A buffer read in place: the last record ends at the buffer's last byte
+ * (ASan catches a read past it). */
+static void
+test_read_buffer(void **state)
+{
+    const char *records[] = {
+        "[" REC("\"drops\": 1") ",\n" REC("\"drops\": 2") "]",
+        REC("\"drops\": 1") "\n" REC("\"drops\": 2"),
+        REC("\"drops\": 1") "\n" REC("\"drops\": 2") "\n",
+    };
+    for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
+        size_t len = strlen(records[i]);
+        char *buf = malloc(len);
+        memcpy(buf, records[i], len);
+
+        struct ps_reader *rd = ps_reader_from_buffer(buf, len, "mem");
+        struct ps_record r;
+        char *error = NULL;
+        for (int k = 1; k <= 2; k++) {
+            assert_int_equal(ps_reader_next(rd, &r, &error), 1);
+            assert_int_equal(r.counters[PS_DROPS], k);
+            ps_record_destroy(&r);
+        }
+        assert_int_equal(ps_reader_next(rd, &r, &error), 0);
+        ps_reader_close(rd);
+        free(buf);
+    }
+
+    /* Truncated, and its message names the buffer. */
+    const char *cut = REC("\"drops\": 1");
+    char *buf = malloc(strlen(cut) - 3);
+    memcpy(buf, cut, strlen(cut) - 3);
+    struct ps_reader *rd = ps_reader_from_buffer(buf, strlen(cut) - 3, "mem");
+    struct ps_record r;
+    char *error = NULL;
+    assert_int_equal(ps_reader_next(rd, &r, &error), -1);
+    assert_contains(error, "mem:1: the record that starts here is truncated");
+    free(error);
+    ps_reader_close(rd);
+    free(buf);
+    (void) state;
+}
+
 static void
 test_unknown_attributes_ignored(void **state)
 {
@@ -217,6 +260,7 @@ main(void)
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_unknown_attributes_ignored),
+        cmocka_unit_test(test_read_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,11 @@ struct ps_reader *ps_reader_open(const char *path, char **errp);
 /* Reads from 'stream', naming it 'name' in messages.  Does not close it. */
 struct ps_reader *ps_reader_from_stream(FILE *stream, const char *name);
 
+/* Reads the 'len' bytes at 'buf', which must stay as they are until
+ * ps_reader_close(), without copying them. */
+struct ps_reader *ps_reader_from_buffer(const char *buf, size_t len,
+                                        const char *name);
+
 void ps_reader_set_unknown_attr_cb(struct ps_reader *, ps_unknown_attr_cb *,
                                    void *aux);
 
