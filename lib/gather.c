@@ -111,7 +111,7 @@ ensure_curl(void)
 /* Hands each record of 'body' to 'cb' under host 'host'. */
 static char *
 parse_body(const char *host, const char *url, const char *body, size_t len,
-           ps_gather_record_cb *cb, void *aux, size_t *n)
+           ps_gather_record_cb *cb, void *aux, size_t *n, int64_t *latest)
 {
     char *name = ps_xasprintf("%s/v1/records", url);
     struct ps_reader *rd = ps_reader_from_buffer(body, len, name);
@@ -122,6 +122,9 @@ parse_body(const char *host, const char *url, const char *body, size_t len,
     while ((retval = ps_reader_next(rd, &r, &error)) > 0) {
         free(r.host);
         r.host = ps_xstrdup(host);
+        if (r.ts_ns > *latest) {
+            *latest = r.ts_ns;
+        }
         cb(&r, aux);
         ps_record_destroy(&r);
         (*n)++;
@@ -182,7 +185,8 @@ ps_gather_round(const struct ps_gather_target *targets, size_t n,
         if (!status[i].error) {
             status[i].error = parse_body(targets[i].host, targets[i].url,
                                          t[i].body ? t[i].body : "", t[i].len,
-                                         cb, aux, &status[i].n_records);
+                                         cb, aux, &status[i].n_records,
+                                         &status[i].latest_ns);
         }
         if (!status[i].error) {
             answered++;

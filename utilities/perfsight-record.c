@@ -65,6 +65,28 @@ write_round(FILE *f, const struct ps_gather_records *round)
     return 0;
 }
 
+/* Says so when a host's clock went back since the previous round: a
+ * window across that point is made of the samples by their own times
+ * (docs/formats.md), which the operator should know. */
+static void
+note_clock_steps(const struct cli_agents *a,
+                 const struct ps_gather_records *round, int64_t *latest)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        int64_t t = round->status[i].latest_ns;
+        if (!t) {
+            continue;
+        }
+        if (latest[i] && t <= latest[i]) {
+            cli_error("record: %s: its clock went back %.3f s since the "
+                      "previous round; windows across this point use the "
+                      "samples' own times", a->targets[i].host,
+                      (latest[i] - t) / 1e9);
+        }
+        latest[i] = t;
+    }
+}
+
 int
 cmd_record(const struct cli_options *opts)
 {
@@ -89,6 +111,7 @@ cmd_record(const struct cli_options *opts)
     double interval = opts->interval > 0 ? opts->interval : 1;
     int status = 0;
     long rounds = 0, records = 0;
+    int64_t *latest = calloc(agents.n + 1, sizeof *latest);
     while (!cli_stopped() && (!opts->count || rounds < opts->count)) {
         if (rounds && !cli_sleep(interval) && cli_stopped()) {
             break;
@@ -101,6 +124,7 @@ cmd_record(const struct cli_options *opts)
                           round.status[i].error);
             }
         }
+        note_clock_steps(&agents, &round, latest);
 
         struct stat st;
         if (!to_stdout && opts->rotate_bytes > 0 && !fstat(fileno(f), &st)
@@ -136,6 +160,7 @@ cmd_record(const struct cli_options *opts)
     }
     fprintf(stderr, "perfsight: recorded %ld rounds, %ld records%s\n",
             rounds, records, cli_stopped() ? " (stopped)" : "");
+    free(latest);
     cli_agents_close(&agents);
     return status;
 }

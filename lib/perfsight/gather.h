@@ -28,6 +28,7 @@ struct ps_gather_options {
 struct ps_gather_status {
     char *error;                /* NULL if it answered with records. */
     size_t n_records;
+    int64_t latest_ns;          /* Latest 'ts_ns' of its records, or 0. */
     double seconds;             /* Time to its answer. */
 };
 
