@@ -10,6 +10,7 @@ lib_libperfsight_sources_la_SOURCES = \
 	lib/perfsight/source.h \
 	lib/sources/cpu.c \
 	lib/sources/libvirt.c \
+	lib/sources/middlebox.c \
 	lib/sources/netlink.c \
 	lib/sources/ovs.c \
 	lib/sources/qmp.c \
@@ -45,12 +46,16 @@ dist_perfsightconf_DATA = data/perfsight-agent.conf
 # Unit tests: the parsers on sample text, and the Prometheus rendering.
 AGENT_UNIT_TESTS = \
 	tests/test-agent-parse \
-	tests/test-agent-metrics
+	tests/test-agent-metrics \
+	tests/test-middlebox
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_test_agent_parse_SOURCES = tests/test-agent-parse.c $(TEST_UTIL)
 tests_test_agent_parse_CFLAGS = $(TEST_CFLAGS)
 tests_test_agent_parse_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
+tests_test_middlebox_SOURCES = tests/test-middlebox.c $(TEST_UTIL)
+tests_test_middlebox_CFLAGS = $(TEST_CFLAGS)
+tests_test_middlebox_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 tests_test_agent_metrics_SOURCES = tests/test-agent-metrics.c \
 	utilities/agent-metrics.c utilities/agent-config.c $(TEST_UTIL)
 tests_test_agent_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
