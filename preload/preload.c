@@ -17,7 +17,9 @@
  * and in poll/select/epoll waits, which count as output time of a direction
  * while one of its output sockets has a write pending (the last write to
  * it fell short or would have blocked), and as input time otherwise.  A
- * call on a non-blocking socket does not wait and adds bytes only.
+ * call on a non-blocking socket does not wait and adds bytes only; a long
+ * call or wait in which the thread did not sleep was not waiting either
+ * (it was running, or throttled by its cgroup) and adds no time.
  *
  * A wrapper never changes what a call returns nor its errno.  The segment
  * is created at the process's first accept() or connect() of such a
@@ -43,6 +45,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -313,10 +316,70 @@ call_start(const struct fdinfo *fi, int flags)
     return fi && !fi->nonblock && !(flags & MSG_DONTWAIT) ? now_ticks() : 0;
 }
 
+/* A call or a wait longer than this is asked whether it slept. */
+#define LONG_CALL_NS 50000
+
+/* The calling thread's voluntary context switches, as last read. */
+static __thread long thread_nvcsw __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's time runnable but not running (the second field of
+ * /proc/thread-self/schedstat), as last read, in ns. */
+static __thread uint64_t thread_run_delay
+    __attribute__((tls_model("initial-exec")));
+
+static uint64_t
+read_run_delay(void)
+{
+    char buf[96];
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    ssize_t n = REAL(read)(fd, buf, sizeof buf - 1);
+    REAL(close)(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    char *p = strchr(buf, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* Nanoseconds since 't0' that the thread waited.  A call that took long
+ * without the thread going to sleep (no voluntary context switch) was
+ * running, or preempted, or throttled by its cgroup's CPU quota, which is
+ * processing and not waiting: it counts 0.  From one that slept, the time
+ * the thread spent runnable but not running (its run delay, which holds
+ * the time its cgroup was throttled) since the last long call is taken
+ * off.  Only long calls pay for the getrusage() and the schedstat read
+ * that tell; what happened between two long calls is charged to the
+ * second. */
+static inline uint64_t
+waited_ns(uint64_t t0)
+{
+    uint64_t ns = ticks_to_ns(now_ticks() - t0);
+    if (UNLIKELY(ns > LONG_CALL_NS)) {
+        struct rusage ru;
+        if (!getrusage(RUSAGE_THREAD, &ru)) {
+            bool slept = ru.ru_nvcsw != thread_nvcsw;
+            thread_nvcsw = ru.ru_nvcsw;
+            uint64_t run_delay = read_run_delay();
+            uint64_t delay = (thread_run_delay && run_delay > thread_run_delay
+                              ? run_delay - thread_run_delay : 0);
+            thread_run_delay = run_delay;
+            if (!slept) {
+                return 0;
+            }
+            ns = ns > delay ? ns - delay : 0;
+        }
+    }
+    return ns;
+}
+
 static inline uint64_t
 call_ns(uint64_t t0)
 {
-    return t0 ? ticks_to_ns(now_ticks() - t0) : 0;
+    return t0 ? waited_ns(t0) : 0;
 }
 
 static inline void
@@ -534,7 +597,7 @@ splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
     uint64_t t0 = now_ticks();                                  \
     int r = CALL;                                               \
     int error = errno;                                          \
-    count_wait(ticks_to_ns(now_ticks() - t0));                  \
+    count_wait(waited_ns(t0));                                  \
     errno = error;                                              \
     return r;
 
