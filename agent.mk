@@ -75,3 +75,9 @@ noinst_PROGRAMS += bench/agent/bench-snapshot
 bench_agent_bench_snapshot_SOURCES = bench/agent/bench-snapshot.c
 bench_agent_bench_snapshot_LDADD = $(SOURCES_LDADD)
 EXTRA_DIST += bench/agent/bench.sh bench/agent/poll.py
+
+# The middlebox preload library's benchmark (bench/middlebox/bench.sh, run
+# by .ci/middlebox.sh): the cost per wrapped call and haproxy's throughput.
+noinst_PROGRAMS += bench/middlebox/bench-calls
+bench_middlebox_bench_calls_SOURCES = bench/middlebox/bench-calls.c
+EXTRA_DIST += bench/middlebox/bench.sh
