@@ -273,6 +273,12 @@ thread_slot(struct ps_mb *mb)
     return claim_slot(mb);
 }
 
+struct ps_mb_slot *
+ps_mb_slot(struct ps_mb *mb)
+{
+    return thread_slot(mb);
+}
+
 /* Adds 'x' to a counter only this thread writes: a plain load and store,
  * single-copy atomic for the reader on every 64-bit target we build on. */
 static inline void

@@ -8,8 +8,10 @@
 pkglib_LTLIBRARIES += preload/libperfsight-preload.la
 preload_libperfsight_preload_la_SOURCES = preload/preload.c lib/middlebox.c
 preload_libperfsight_preload_la_CPPFLAGS = -I$(top_srcdir)/lib
+# -flto inlines the segment writer's counting into the wrappers: about a
+# third of the instructions a wrapped call adds.
 preload_libperfsight_preload_la_CFLAGS = $(WARNING_FLAGS) -O2 \
-	-fvisibility=hidden
+	-fvisibility=hidden -flto
 preload_libperfsight_preload_la_LDFLAGS = -module -avoid-version -shared \
-	-Wl,-z,defs
+	-Wl,-z,defs -O2 -flto
 preload_libperfsight_preload_la_LIBADD = -ldl -lpthread

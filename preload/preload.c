@@ -30,7 +30,14 @@
 
 #include <config.h>
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#define __rdtsc() 0
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +59,6 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 #include "perfsight/middlebox.h"
 
 /* glibc's _FORTIFY_SOURCE entry points, which programs built with it call
@@ -83,6 +89,8 @@ static struct fdinfo fds[MAX_FDS];
 static struct ps_mb *mb;        /* NULL until created, or if it failed. */
 static pthread_mutex_t mb_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool mb_failed;
+static unsigned int slot_gen;   /* Changes in a fork()ed child, whose
+                                 * segment is a new one. */
 
 /* Per direction: open sockets of its input side, and sockets of its output
  * side with a write pending; per peer, pending sockets to it.  Changed
@@ -191,9 +199,13 @@ static void
 init_clock(void)
 {
     const char *clock = getenv("PERFSIGHT_CLOCK");
+#if HAVE_TSC
     unsigned int a, b, c, d;
     bool invariant = (__get_cpuid(0x80000007, &a, &b, &c, &d)
                       && (d & (1u << 8)));
+#else
+    bool invariant = false;
+#endif
     if ((clock && !strcmp(clock, "monotonic")) || !invariant) {
         use_tsc = false;
         return;
@@ -241,6 +253,7 @@ static void
 atfork_child(void)
 {
     pthread_mutex_init(&mb_mutex, NULL);
+    slot_gen++;
     if (mb && ps_mb_reopen(mb)) {
         mb = NULL;
         mb_failed = true;
@@ -354,11 +367,10 @@ read_run_delay(void)
  * off.  Only long calls pay for the getrusage() and the schedstat read
  * that tell; what happened between two long calls is charged to the
  * second. */
-static inline uint64_t
-waited_ns(uint64_t t0)
+static uint64_t __attribute__((noinline))
+long_call_ns(uint64_t ns)
 {
-    uint64_t ns = ticks_to_ns(now_ticks() - t0);
-    if (UNLIKELY(ns > LONG_CALL_NS)) {
+    {
         struct rusage ru;
         if (!getrusage(RUSAGE_THREAD, &ru)) {
             bool slept = ru.ru_nvcsw != thread_nvcsw;
@@ -377,26 +389,84 @@ waited_ns(uint64_t t0)
 }
 
 static inline uint64_t
+waited_ns(uint64_t t0)
+{
+    uint64_t ns = ticks_to_ns(now_ticks() - t0);
+    return UNLIKELY(ns > LONG_CALL_NS) ? long_call_ns(ns) : ns;
+}
+
+static inline uint64_t
 call_ns(uint64_t t0)
 {
     return t0 ? waited_ns(t0) : 0;
 }
 
+/* The calling thread's slot, cached (below); 'slot_gen' is declared with
+ * the segment. */
+struct thread_slot {
+    struct ps_mb_slot *slot;
+    unsigned int gen;
+};
+static __thread struct thread_slot thread_slot
+    __attribute__((tls_model("initial-exec")));
+
+static inline struct ps_mb_slot *
+my_slot(void)
+{
+    if (UNLIKELY(!thread_slot.slot || thread_slot.gen != slot_gen)) {
+        thread_slot.slot = ps_mb_slot(mb);
+        thread_slot.gen = slot_gen;
+    }
+    return thread_slot.slot;
+}
+
+/* Adds to a counter that only this thread writes: no atomic
+ * read-modify-write (see lib/middlebox.c). */
 static inline void
+add(uint64_t *counter, uint64_t x)
+{
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + x,
+                     __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) void
 count_in(struct fdinfo *fi, ssize_t r, uint64_t t0)
 {
     uint64_t ns = call_ns(t0);
-    ps_mb_add_in(mb, in_dir(fi), fi->side == SIDE_DOWN ? fi->peer : -1,
-                 r > 0 ? (uint64_t) r : 0, ns);
+    uint64_t bytes = r > 0 ? (uint64_t) r : 0;
+    struct ps_mb_slot *slot = my_slot();
+    struct ps_mb_io *io = &slot->dir[in_dir(fi)];
+    add(&io->in_bytes, bytes);
+    if (ns) {
+        add(&io->in_time_ns, ns);
+    }
+    if (fi->side == SIDE_DOWN && fi->peer >= 0) {
+        add(&slot->peer[fi->peer].in_bytes, bytes);
+        if (ns) {
+            add(&slot->peer[fi->peer].in_time_ns, ns);
+        }
+    }
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 count_out(struct fdinfo *fi, ssize_t r, size_t want, int error, uint64_t t0)
 {
     uint64_t ns = call_ns(t0);
+    uint64_t bytes = r > 0 ? (uint64_t) r : 0;
     enum ps_mb_dir dir = out_dir(fi);
     int peer = fi->side == SIDE_DOWN ? fi->peer : -1;
-    ps_mb_add_out(mb, dir, peer, r > 0 ? (uint64_t) r : 0, ns);
+    struct ps_mb_slot *slot = my_slot();
+    struct ps_mb_io *io = &slot->dir[dir];
+    add(&io->out_bytes, bytes);
+    if (ns) {
+        add(&io->out_time_ns, ns);
+    }
+    if (peer >= 0) {
+        add(&slot->peer[peer].out_bytes, bytes);
+        if (ns) {
+            add(&slot->peer[peer].out_time_ns, ns);
+        }
+    }
 
     bool pending = (r < 0 ? error == EAGAIN || error == EWOULDBLOCK
                     : (size_t) r < want);
@@ -417,19 +487,23 @@ count_out(struct fdinfo *fi, ssize_t r, size_t want, int error, uint64_t t0)
 static void
 count_wait(uint64_t ns)
 {
+    if (!ns) {
+        return;
+    }
+    struct ps_mb_slot *slot = my_slot();
     for (int d = 0; d < PS_MB_N_DIRS; d++) {
         if (__atomic_load_n(&n_pending[d], __ATOMIC_RELAXED) > 0) {
-            ps_mb_add_out(mb, d, -1, 0, ns);
+            add(&slot->dir[d].out_time_ns, ns);
             if (d == PS_MB_FWD) {
                 for (int p = 0; p < PS_MB_N_PEERS; p++) {
                     if (__atomic_load_n(&n_peer_pending[p],
                                         __ATOMIC_RELAXED) > 0) {
-                        ps_mb_add_peer_out(mb, p, 0, ns);
+                        add(&slot->peer[p].out_time_ns, ns);
                     }
                 }
             }
         } else if (__atomic_load_n(&n_input_open[d], __ATOMIC_RELAXED) > 0) {
-            ps_mb_add_in(mb, d, -1, 0, ns);
+            add(&slot->dir[d].in_time_ns, ns);
         }
     }
 }

@@ -143,6 +143,12 @@ void ps_mb_add_out(struct ps_mb *, enum ps_mb_dir, int peer, uint64_t bytes,
 void ps_mb_add_peer_out(struct ps_mb *, int peer, uint64_t bytes,
                         uint64_t ns);
 
+/* Returns the calling thread's slot, for a caller that adds to it
+ * directly, with plain loads and stores, and caches it until the next
+ * ps_mb_reopen() (the preload library does).  A thread beyond the
+ * PS_MB_N_SLOTS'th gets a slot outside the segment: its counts are lost. */
+struct ps_mb_slot *ps_mb_slot(struct ps_mb *);
+
 /* CLOCK_MONOTONIC in nanoseconds, for timing calls. */
 uint64_t ps_mb_now_ns(void);
 
