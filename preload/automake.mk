@@ -15,3 +15,13 @@ preload_libperfsight_preload_la_CFLAGS = $(WARNING_FLAGS) -O2 \
 preload_libperfsight_preload_la_LDFLAGS = -module -avoid-version -shared \
 	-Wl,-z,defs -O2 -flto
 preload_libperfsight_preload_la_LIBADD = -ldl -lpthread
+
+# Its test: the same calls with and without it.  The program is built
+# without sanitizers too: ASan's runtime must come first in a process, and
+# the library is preloaded before it.
+check_PROGRAMS += tests/preload-calls
+tests_preload_calls_SOURCES = tests/preload-calls.c
+tests_preload_calls_CFLAGS = $(WARNING_FLAGS)
+tests_preload_calls_LDFLAGS =
+TESTS += tests/preload.sh
+dist_noinst_SCRIPTS += tests/preload.sh
