@@ -89,6 +89,9 @@ static struct fdinfo fds[MAX_FDS];
 static struct ps_mb *mb;        /* NULL until created, or if it failed. */
 static pthread_mutex_t mb_mutex = PTHREAD_MUTEX_INITIALIZER;
 static bool mb_failed;
+/* The environment and the program's name as the constructor found them:
+ * nginx clears its workers' environment and rewrites its argv[0]. */
+static char *env_prog, *env_dir;
 static unsigned int slot_gen;   /* Changes in a fork()ed child, whose
                                  * segment is a new one. */
 
@@ -103,6 +106,16 @@ static int n_peer_pending[PS_MB_N_PEERS];
 /* The clock. */
 static bool use_tsc;
 static uint64_t tsc_mult;       /* ns = ticks * tsc_mult >> 32. */
+static uint64_t second_ticks = 1000000000; /* Ticks in a second. */
+
+/* A thread's waits count only while it moves data: if it read or wrote a
+ * counted socket since its previous wait ('thread_did_io'), or at most a
+ * second before ('thread_io_wait', the start of the last wait that
+ * followed I/O).  A thread that never touches a counted socket (haproxy's
+ * other threads, a timer thread) adds nothing. */
+static __thread bool thread_did_io __attribute__((tls_model("initial-exec")));
+static __thread uint64_t thread_io_wait
+    __attribute__((tls_model("initial-exec")));
 
 /* The real functions. */
 #define REAL_FUNCTIONS                                                  \
@@ -222,6 +235,18 @@ init_clock(void)
     tsc_mult = (uint64_t) (((unsigned __int128) (ns1 - ns0) << 32)
                            / (t1 - t0));
     use_tsc = tsc_mult > 0;
+    if (use_tsc) {
+        second_ticks = (uint64_t) ((1000000000ull << 32) / tsc_mult);
+    }
+}
+
+static void
+capture_env(void)
+{
+    const char *prog = getenv("PERFSIGHT_PROG");
+    const char *dir = getenv("PERFSIGHT_DIR");
+    env_prog = strdup(prog && *prog ? prog : program_invocation_short_name);
+    env_dir = dir && *dir ? strdup(dir) : NULL;
 }
 
 /* Creates the segment at the first socket worth counting. */
@@ -234,11 +259,11 @@ ensure_mb(void)
     int saved = errno;
     pthread_mutex_lock(&mb_mutex);
     if (!mb && !mb_failed) {
-        const char *prog = getenv("PERFSIGHT_PROG");
         struct ps_mb *m;
-        if (ps_mb_create(getenv("PERFSIGHT_DIR"),
-                         prog && *prog ? prog : program_invocation_short_name,
-                         &m)) {
+        if (!env_prog) {
+            capture_env();
+        }
+        if (ps_mb_create(env_dir, env_prog, &m)) {
             mb_failed = true;
         } else {
             __atomic_store_n(&mb, m, __ATOMIC_RELEASE);
@@ -264,6 +289,7 @@ __attribute__((constructor)) static void
 preload_init(void)
 {
     resolve();
+    capture_env();
     init_clock();
     pthread_atfork(NULL, NULL, atfork_child);
 }
@@ -436,6 +462,7 @@ count_in(struct fdinfo *fi, ssize_t r, uint64_t t0)
     uint64_t bytes = r > 0 ? (uint64_t) r : 0;
     struct ps_mb_slot *slot = my_slot();
     struct ps_mb_io *io = &slot->dir[in_dir(fi)];
+    thread_did_io = true;
     add(&io->in_bytes, bytes);
     if (ns) {
         add(&io->in_time_ns, ns);
@@ -457,6 +484,7 @@ count_out(struct fdinfo *fi, ssize_t r, size_t want, int error, uint64_t t0)
     int peer = fi->side == SIDE_DOWN ? fi->peer : -1;
     struct ps_mb_slot *slot = my_slot();
     struct ps_mb_io *io = &slot->dir[dir];
+    thread_did_io = true;
     add(&io->out_bytes, bytes);
     if (ns) {
         add(&io->out_time_ns, ns);
@@ -664,6 +692,18 @@ splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
 
 /* Waits. */
 
+/* Whether a wait starting at 't0' counts (see 'thread_did_io'). */
+static inline bool
+wait_counts(uint64_t t0)
+{
+    if (thread_did_io) {
+        thread_did_io = false;
+        thread_io_wait = t0;
+        return true;
+    }
+    return thread_io_wait && t0 - thread_io_wait < second_ticks;
+}
+
 #define WRAP_WAIT(CALL)                                         \
     if (LIKELY(!mb)) {                                          \
         return CALL;                                            \
@@ -671,7 +711,9 @@ splice(int fd_in, off64_t *off_in, int fd_out, off64_t *off_out, size_t len,
     uint64_t t0 = now_ticks();                                  \
     int r = CALL;                                               \
     int error = errno;                                          \
-    count_wait(waited_ns(t0));                                  \
+    if (wait_counts(t0)) {                                      \
+        count_wait(waited_ns(t0));                              \
+    }                                                           \
     errno = error;                                              \
     return r;
 

@@ -67,11 +67,16 @@ cleanup() {
     sleep 0.3
     for ns in c h t n; do
         ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    done
+    wait 2>/dev/null
+    for ns in c h t n; do
         ip netns del "$id-$ns" 2>/dev/null
     done
-    if [ -n "$cgroup" ] && [ -d "$cgroup" ]; then
-        rmdir "$cgroup" 2>/dev/null
-    fi
+    # A cgroup goes once its last task has been reaped.
+    for i in $(seq 50); do
+        [ -n "$cgroup" ] && [ -d "$cgroup" ] || break
+        rmdir "$cgroup" 2>/dev/null || sleep 0.1
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
