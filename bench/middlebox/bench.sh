@@ -67,9 +67,9 @@ if command -v valgrind >/dev/null; then
         fi
         sed -n 's/^==[0-9]*== Collected : //p' "$out.err"
     }
-    for t in recv-eagain send-recv send-recv-blk poll; do
+    for t in recv-eagain send-recv send-recv-blk recv-poll; do
         per=1
-        case $t in send-recv*) per=2 ;; esac
+        case $t in send-recv* | recv-poll) per=2 ;; esac
         a1=$(ir 20000 $t); a2=$(ir 40000 $t)
         b1=$(ir 20000 $t p); b2=$(ir 40000 $t p)
         # Each run makes N + N/10 + 1 iterations (a warm-up tenth first).
