@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -150,11 +151,14 @@ static __thread uint64_t thread_io_wait
     R(int, epoll_wait, (int, struct epoll_event *, int, int))           \
     R(int, epoll_pwait, (int, struct epoll_event *, int, int,           \
                          const sigset_t *))                             \
+    R(int, epoll_pwait2, (int, struct epoll_event *, int,               \
+                          const struct timespec *, const sigset_t *))   \
     R(int, accept, (int, struct sockaddr *, socklen_t *))               \
     R(int, accept4, (int, struct sockaddr *, socklen_t *, int))         \
     R(int, connect, (int, const struct sockaddr *, socklen_t))          \
     R(int, socket, (int, int, int))                                     \
     R(int, close, (int))                                                \
+    R(int, close_range, (unsigned int, unsigned int, int))              \
     R(int, dup2, (int, int))                                            \
     R(int, dup3, (int, int, int))                                       \
     R(int, fcntl, (int, int, ...))                                      \
@@ -762,6 +766,13 @@ epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
     WRAP_WAIT(REAL(epoll_pwait)(epfd, events, max, timeout, sigmask));
 }
 
+EXPORT int
+epoll_pwait2(int epfd, struct epoll_event *events, int max,
+             const struct timespec *timeout, const sigset_t *sigmask)
+{
+    WRAP_WAIT(REAL(epoll_pwait2)(epfd, events, max, timeout, sigmask));
+}
+
 /* Sockets: which side a descriptor is on, and whether it blocks. */
 
 static bool
@@ -843,6 +854,22 @@ close(int fd)
         fd_forget(fd);
     }
     return REAL(close)(fd);
+}
+
+EXPORT int
+close_range(unsigned int first, unsigned int last, int flags)
+{
+    int r = REAL(close_range)(first, last, flags);
+    if (!r && !(flags & CLOSE_RANGE_CLOEXEC)) {
+        int error = errno;
+        for (unsigned int fd = first; fd <= last && fd < MAX_FDS; fd++) {
+            if (fds[fd].side || fds[fd].nonblock) {
+                fd_forget(fd);
+            }
+        }
+        errno = error;
+    }
+    return r;
 }
 
 EXPORT int
