@@ -221,11 +221,26 @@ stop_upload() {
     sleep 1
 }
 
+# The kernel's view, for comparison (issue 10's part 5, not asserted):
+# TCP_INFO's chronographs of the sockets haproxy and tinyproxy send on,
+# as ss prints them (busy, rwnd_limited, sndbuf_limited since the
+# connection began).
+tcpinfo() {
+    local ns line
+    for ns in h:10.77.2.2:8888 t:10.77.3.2:80; do
+        line=$(ip netns exec "$id-${ns%%:*}" ss -tinH dst "${ns#*:}" \
+               | tr -s ' \t' ' ' | grep -o 'busy:[^ ]*\( rwnd_limited:[^ ]*\)\?\( sndbuf_limited:[^ ]*\)\?' \
+               | head -1)
+        say "     tcp_info to ${ns#*:}: ${line:-none}"
+    done
+}
+
 failures=0
 # check NAME EXPECTED-LB EXPECTED-PROXY EXPECTED-ROOT-CAUSES (or "any")
 check() {
     local name=$1 lb=$2 proxy=$3 causes=$4
     local out=$tmp/$name.json
+    tcpinfo
     "$perfsight" diagnose rootcause --topology "$tmp/topology.json" \
         --window "$window" --format json >"$out" 2>"$tmp/$name.err" || {
         cat "$tmp/$name.err"; failures=$((failures + 1)); return; }
