@@ -230,7 +230,7 @@ tcpinfo() {
     for ns in h:10.77.2.2:8888 t:10.77.3.2:80; do
         line=$(ip netns exec "$id-${ns%%:*}" ss -tinH dst "${ns#*:}" \
                | tr -s ' \t' ' ' | grep -o 'busy:[^ ]*\( rwnd_limited:[^ ]*\)\?\( sndbuf_limited:[^ ]*\)\?' \
-               | head -1)
+               | head -1 || true)
         say "     tcp_info to ${ns#*:}: ${line:-none}"
     done
 }
