@@ -10,6 +10,7 @@ lib_libperfsight_sources_la_SOURCES = \
 	lib/perfsight/source.h \
 	lib/sources/cpu.c \
 	lib/sources/libvirt.c \
+	lib/sources/middlebox.c \
 	lib/sources/netlink.c \
 	lib/sources/ovs.c \
 	lib/sources/qmp.c \
@@ -45,12 +46,16 @@ dist_perfsightconf_DATA = data/perfsight-agent.conf
 # Unit tests: the parsers on sample text, and the Prometheus rendering.
 AGENT_UNIT_TESTS = \
 	tests/test-agent-parse \
-	tests/test-agent-metrics
+	tests/test-agent-metrics \
+	tests/test-middlebox
 check_PROGRAMS += $(AGENT_UNIT_TESTS)
 TESTS += $(AGENT_UNIT_TESTS)
 tests_test_agent_parse_SOURCES = tests/test-agent-parse.c $(TEST_UTIL)
 tests_test_agent_parse_CFLAGS = $(TEST_CFLAGS)
 tests_test_agent_parse_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
+tests_test_middlebox_SOURCES = tests/test-middlebox.c $(TEST_UTIL)
+tests_test_middlebox_CFLAGS = $(TEST_CFLAGS)
+tests_test_middlebox_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 tests_test_agent_metrics_SOURCES = tests/test-agent-metrics.c \
 	utilities/agent-metrics.c utilities/agent-config.c $(TEST_UTIL)
 tests_test_agent_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
@@ -61,7 +66,8 @@ tests_test_agent_metrics_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 # from .ci/agent.sh, not from "make check".
 dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
 	tests/agent/live.sh tests/agent/ovs.sh tests/agent/qemu.sh \
-	tests/agent/qmp-query.py tests/agent/stalled-tap.py tests/agent/udp-flood.py
+	tests/agent/qmp-query.py tests/agent/stalled-tap.py tests/agent/udp-flood.py \
+	.ci/middlebox.sh tests/middlebox/chain.sh
 
 # Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
 # asserts nothing about time.
@@ -69,3 +75,9 @@ noinst_PROGRAMS += bench/agent/bench-snapshot
 bench_agent_bench_snapshot_SOURCES = bench/agent/bench-snapshot.c
 bench_agent_bench_snapshot_LDADD = $(SOURCES_LDADD)
 EXTRA_DIST += bench/agent/bench.sh bench/agent/poll.py
+
+# The middlebox preload library's benchmark (bench/middlebox/bench.sh, run
+# by .ci/middlebox.sh): the cost per wrapped call and haproxy's throughput.
+noinst_PROGRAMS += bench/middlebox/bench-calls
+bench_middlebox_bench_calls_SOURCES = bench/middlebox/bench-calls.c
+EXTRA_DIST += bench/middlebox/bench.sh

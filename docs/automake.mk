@@ -2,4 +2,5 @@ dist_man_MANS += docs/perfsight.8
 EXTRA_DIST += \
 	docs/design.md \
 	docs/diagnoses.md \
-	docs/formats.md
+	docs/formats.md \
+	docs/middlebox.md

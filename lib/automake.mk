@@ -7,6 +7,7 @@ lib_libperfsight_la_SOURCES = \
 	lib/json.h \
 	lib/json-jansson.c \
 	lib/json-simdjson.cc \
+	lib/middlebox.c \
 	lib/prometheus.c \
 	lib/reader.c \
 	lib/record.c \
@@ -28,6 +29,7 @@ perfsightinclude_HEADERS = \
 	lib/perfsight/contention.h \
 	lib/perfsight/element.h \
 	lib/perfsight/gather.h \
+	lib/perfsight/middlebox.h \
 	lib/perfsight/prometheus.h \
 	lib/perfsight/record.h \
 	lib/perfsight/rootcause.h \

@@ -54,6 +54,8 @@ agent_config_destroy(struct agent_config *c)
     free((char *) c->env.ovs_socket);
     free((char *) c->env.qmp_dir);
     free((char *) c->env.libvirt_uri);
+    free((char *) c->env.middlebox_dir);
+    free((char *) c->env.middlebox_vm);
     ps_names_destroy(c->env.names);
     ps_netclass_destroy(c->env.netclass);
     memset(c, 0, sizeof *c);
@@ -116,6 +118,8 @@ string_setting(struct agent_config *c, const char *key)
         { "ovs-socket", (char **) &c->env.ovs_socket },
         { "qmp-dir", (char **) &c->env.qmp_dir },
         { "libvirt-uri", (char **) &c->env.libvirt_uri },
+        { "middlebox-dir", (char **) &c->env.middlebox_dir },
+        { "middlebox-vm", (char **) &c->env.middlebox_vm },
     };
     for (size_t i = 0; i < PS_ARRAY_SIZE(table); i++) {
         if (!strcmp(key, table[i].key)) {

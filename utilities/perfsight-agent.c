@@ -55,6 +55,13 @@ agent_log(int priority, const char *format, ...)
     va_end(args);
 }
 
+/* Says a source's message (struct ps_source_env's 'warn'). */
+static void
+agent_warn(const char *message)
+{
+    agent_log(LOG_WARNING, "%s", message);
+}
+
 /* One configured source and what it last said. */
 struct agent_source {
     struct ps_source *source;
@@ -336,7 +343,7 @@ usage: perfsight-agent [OPTION]...\n\
       --tls-key=FILE       ...and this PEM key\n\
       --token-file=FILE    require \"Authorization: Bearer TOKEN\"\n\
       --sources=LIST       comma-separated sources, or \"all\" (default):\n\
-                           netlink softnet cpu ovs qmp libvirt\n\
+                           netlink softnet cpu ovs qmp libvirt middlebox\n\
       --qmp-dir=DIR        QMP sockets of QEMUs that libvirt does not own\n\
       --ovs-rundir=DIR     Open vSwitch run directory\n\
       --libvirt-uri=URI    libvirt connection, or \"none\"\n\
@@ -453,6 +460,7 @@ main(int argc, char *argv[])
 
     memset(&agent, 0, sizeof agent);
     agent_config_init(&agent.config);
+    agent.config.env.warn = agent_warn;
     struct agent_config *c = &agent.config;
 
     /* The configuration file first, so that options override it. */

@@ -130,6 +130,13 @@ struct ps_source_env {
     const char *qmp_dir;        /* Directory of QMP sockets, or NULL. */
     const char *libvirt_uri;    /* libvirt URI, or NULL for none. */
     int timeout_ms;             /* Per request to a daemon. */
+    const char *middlebox_dir;  /* Middlebox segments, NULL: /dev/shm. */
+    const char *middlebox_vm;   /* VM of this host's middleboxes when
+                                 * 'names' has no vm.HOST, NULL: host. */
+    /* Says 'message' (about something the source found, such as a
+     * segment of another layout version) to the operator; may be NULL.
+     * A source says each message once while its cause lasts. */
+    void (*warn)(const char *message);
     struct ps_names *names;     /* Device → VM, VM → tenant. */
     struct ps_netclass *netclass; /* Operator's device classification. */
 };

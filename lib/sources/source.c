@@ -32,6 +32,7 @@ const struct ps_source_class *const ps_source_classes[] = {
     &ps_cpu_class,
     &ps_ovs_class,
     &ps_qmp_class,
+    &ps_middlebox_class,
     NULL,
 };
 

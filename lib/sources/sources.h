@@ -19,6 +19,7 @@ extern const struct ps_source_class ps_softnet_class;
 extern const struct ps_source_class ps_cpu_class;
 extern const struct ps_source_class ps_ovs_class;
 extern const struct ps_source_class ps_qmp_class;
+extern const struct ps_source_class ps_middlebox_class;
 #ifdef HAVE_LIBVIRT
 extern const struct ps_source_class ps_libvirt_class;
 #endif
