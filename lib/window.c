@@ -284,10 +284,24 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
         ps_record_destroy(r);   /* The same sample twice is one. */
         return error;
     }
+    if (b->opts.seconds <= 0 && s->n == 2) {
+        /* The last two samples: 'r' replaces the older unless it is older
+         * still, so that an element never holds more than two. */
+        if (at == 0) {
+            ps_record_destroy(r);
+        } else {
+            ps_record_destroy(&s->samples[0]);
+            if (at == 2) {
+                s->samples[0] = s->samples[1];
+            }
+            s->samples[at - 1] = *r;
+            ps_record_init(r);
+        }
+        return NULL;
+    }
     if (s->n == s->allocated) {
-        /* Most elements never hold more than two samples (and a third
-         * for a moment). */
-        s->allocated = s->allocated ? 2 * s->allocated : 3;
+        /* Most elements never hold more than two samples. */
+        s->allocated = s->allocated ? 2 * s->allocated : 2;
         s->samples = ps_xrealloc(s->samples,
                                  s->allocated * sizeof *s->samples);
     }
