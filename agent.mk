@@ -33,7 +33,9 @@ utilities_perfsight_agent_SOURCES = \
 	utilities/agent-config.c \
 	utilities/agent-config.h \
 	utilities/agent-metrics.c \
-	utilities/agent-metrics.h
+	utilities/agent-metrics.h \
+	utilities/agent-server.c \
+	utilities/agent-server.h
 utilities_perfsight_agent_CPPFLAGS = $(AM_CPPFLAGS) $(MICROHTTPD_CFLAGS)
 utilities_perfsight_agent_LDADD = $(SOURCES_LDADD) $(MICROHTTPD_LIBS)
 

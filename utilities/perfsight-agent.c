@@ -18,239 +18,22 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 #include "agent-config.h"
 #include "agent-metrics.h"
+#include "agent-server.h"
 #include "util.h"
-
-/* Requests bigger than this (request line and headers) are refused by
- * libmicrohttpd with 431 or 414: it is the memory of each connection. */
-#define CONNECTION_MEMORY (32 * 1024)
-
-static bool use_syslog;
-
-static void agent_log(int priority, const char *format, ...)
-    PS_PRINTF_FORMAT(2, 3);
-
-static void
-agent_log(int priority, const char *format, ...)
-{
-    va_list args;
-
-    va_start(args, format);
-    if (use_syslog) {
-        vsyslog(priority, format, args);
-    } else {
-        fputs("perfsight-agent: ", stderr);
-        vfprintf(stderr, format, args);
-        fputc('\n', stderr);
-    }
-    va_end(args);
-}
 
 /* Says a source's message (struct ps_source_env's 'warn'). */
 static void
 agent_warn(const char *message)
 {
     agent_log(LOG_WARNING, "%s", message);
-}
-
-/* One configured source and what it last said. */
-struct agent_source {
-    struct ps_source *source;
-    int last_error;
-};
-
-struct agent {
-    struct agent_config config;
-    struct agent_source *sources;
-    size_t n_sources;
-    char *token;                /* Bearer token, or NULL. */
-    pthread_mutex_t mutex;      /* Sampling is one at a time. */
-    struct ps_samples samples;
-};
-
-/* Samples every source into agent->samples. */
-static void
-agent_sample(struct agent *agent)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ps_samples_clear(&agent->samples);
-    agent->samples.host = agent->config.host;
-    agent->samples.ts_ns = ts.tv_sec * INT64_C(1000000000) + ts.tv_nsec;
-    for (size_t i = 0; i < agent->n_sources; i++) {
-        struct agent_source *as = &agent->sources[i];
-        int error = ps_source_sample(as->source, &agent->samples);
-        if (error != as->last_error) {
-            if (error) {
-                agent_log(LOG_WARNING, "source %s: %s",
-                          ps_source_name(as->source), strerror(error));
-            } else {
-                agent_log(LOG_INFO, "source %s: working again",
-                          ps_source_name(as->source));
-            }
-            as->last_error = error;
-        }
-    }
-    ps_names_apply(agent->config.env.names, &agent->samples);
-}
-
-static enum MHD_Result
-reply(struct MHD_Connection *conn, unsigned int status,
-      const char *content_type, char *body, size_t len)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    } else if (status == MHD_HTTP_UNAUTHORIZED) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                "Bearer realm=\"perfsight\"");
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result
-reply_text(struct MHD_Connection *conn, unsigned int status,
-           const char *text)
-{
-    return reply(conn, status, "text/plain; charset=utf-8",
-                 ps_xstrdup(text), strlen(text));
-}
-
-/* Compares in time that does not depend on where they differ. */
-static bool
-token_matches(const char *given, const char *token)
-{
-    size_t glen = strlen(given), tlen = strlen(token);
-    unsigned char diff = glen != tlen;
-
-    /* Every byte of the token is compared, whatever 'given' is. */
-    for (size_t i = 0; i < tlen; i++) {
-        size_t j = glen ? i % glen : 0;
-        diff |= (unsigned char) token[i] ^ (unsigned char) given[j];
-    }
-    return !diff && glen;
-}
-
-static bool
-authorized(const struct agent *agent, struct MHD_Connection *conn)
-{
-    if (!agent->token) {
-        return true;
-    }
-    const char *auth = MHD_lookup_connection_value(
-        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return (auth && !strncmp(auth, "Bearer ", 7)
-            && token_matches(auth + 7, agent->token));
-}
-
-/* What the agent remembers of a request between libmicrohttpd's calls. */
-struct request {
-    size_t body;                /* Bytes of body received (and ignored). */
-};
-
-/* Bodies are read and thrown away up to this size, to answer 413; beyond
- * it the connection is closed. */
-#define MAX_BODY 65536
-
-static void
-request_completed(void *aux, struct MHD_Connection *conn, void **con_cls,
-                  enum MHD_RequestTerminationCode code)
-{
-    free(*con_cls);
-    *con_cls = NULL;
-}
-
-static enum MHD_Result
-handle(void *agent_, struct MHD_Connection *conn, const char *url,
-       const char *method, const char *version, const char *upload_data,
-       size_t *upload_data_size, void **con_cls)
-{
-    struct agent *agent = agent_;
-    struct request *req = *con_cls;
-
-    if (!req) {
-        /* Headers only: answer what needs no body at once, and look at
-         * the body, if any, on the next calls. */
-        *con_cls = ps_xcalloc(1, sizeof *req);
-        if (strcmp(method, MHD_HTTP_METHOD_GET)
-            && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-            return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                              "perfsight-agent is read-only: GET or HEAD\n");
-        }
-        const char *length = MHD_lookup_connection_value(
-            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length && strtoull(length, NULL, 10) > MAX_BODY) {
-            return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                              "requests have no body\n");
-        }
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        req->body += *upload_data_size;
-        *upload_data_size = 0;
-        return req->body > MAX_BODY ? MHD_NO : MHD_YES;
-    }
-    if (req->body) {
-        return reply_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                          "requests have no body\n");
-    }
-    if (strcmp(method, MHD_HTTP_METHOD_GET)
-        && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-        return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                          "perfsight-agent is read-only: GET or HEAD\n");
-    }
-    if (!strcmp(url, "/healthz")) {
-        return reply_text(conn, MHD_HTTP_OK, "ok\n");
-    }
-    if (!authorized(agent, conn)) {
-        return reply_text(conn, MHD_HTTP_UNAUTHORIZED,
-                          "a bearer token is required\n");
-    }
-
-    bool json = !strcmp(url, "/v1/records");
-    if (!json && strcmp(url, "/metrics")) {
-        return reply_text(conn, MHD_HTTP_NOT_FOUND,
-                          "not found; try /v1/records, /metrics or "
-                          "/healthz\n");
-    }
-
-    size_t len;
-    char *body;
-    pthread_mutex_lock(&agent->mutex);
-    agent_sample(agent);
-    body = (json
-            ? agent_render_json(&agent->samples, &len)
-            : agent_render_prometheus(&agent->samples, &len));
-    ps_samples_clear(&agent->samples);
-    pthread_mutex_unlock(&agent->mutex);
-    return reply(conn, MHD_HTTP_OK,
-                 json ? "application/json"
-                 : "text/plain; version=0.0.4; charset=utf-8", body, len);
-}
-
-static void
-mhd_logger(void *aux, const char *format, va_list args)
-{
-    char msg[512];
-    vsnprintf(msg, sizeof msg, format, args);
-    msg[strcspn(msg, "\n")] = '\0';
-    agent_log(LOG_NOTICE, "http: %s", msg);
 }
 
 /* Parses "ADDR:PORT" or "[ADDR6]:PORT" into 'ss'. */
@@ -374,41 +157,6 @@ set_pair(struct agent_config *c, const char *prefix, const char *arg)
     char *error = agent_config_set(c, key, eq + 1);
     free(key);
     return error;
-}
-
-static void
-open_sources(struct agent *agent)
-{
-    const struct agent_config *c = &agent->config;
-
-    for (size_t i = 0; ps_source_classes[i]; i++) {
-        const struct ps_source_class *class = ps_source_classes[i];
-        struct ps_source *source;
-
-        if (!agent_config_wants(c, class->name)) {
-            continue;
-        }
-        int error = ps_source_create(class, &c->env, &source);
-        if (error) {
-            agent_log(LOG_WARNING, "source %s: %s (disabled)", class->name,
-                      strerror(error));
-            continue;
-        }
-        agent->sources = ps_xrealloc(agent->sources, (agent->n_sources + 1)
-                                     * sizeof *agent->sources);
-        agent->sources[agent->n_sources].source = source;
-        agent->sources[agent->n_sources].last_error = 0;
-        agent->n_sources++;
-    }
-}
-
-static void
-close_sources(struct agent *agent)
-{
-    for (size_t i = 0; i < agent->n_sources; i++) {
-        ps_source_destroy(agent->sources[i].source);
-    }
-    free(agent->sources);
 }
 
 int
@@ -550,7 +298,7 @@ main(int argc, char *argv[])
 
     if (once) {
         size_t len;
-        open_sources(&agent);
+        agent_open_sources(&agent);
         agent_sample(&agent);
         char *text = (!strcmp(once, "json")
                       ? agent_render_json(&agent.samples, &len)
@@ -558,7 +306,7 @@ main(int argc, char *argv[])
         fwrite(text, 1, len, stdout);
         free(text);
         ps_samples_destroy(&agent.samples);
-        close_sources(&agent);
+        agent_close_sources(&agent);
         agent_config_destroy(c);
         return fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
     }
@@ -597,7 +345,7 @@ main(int argc, char *argv[])
 
     if (c->syslog) {
         openlog("perfsight-agent", LOG_PID, LOG_DAEMON);
-        use_syslog = true;
+        agent_log_to_syslog();
     }
     if (c->detach && daemon(0, 0)) {
         agent_log(LOG_ERR, "daemon: %s", strerror(errno));
@@ -613,22 +361,13 @@ main(int argc, char *argv[])
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    open_sources(&agent);
+    agent_open_sources(&agent);
 
     unsigned int flags = (MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG
                           | (c->tls_cert ? MHD_USE_TLS : 0)
                           | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0));
-    struct MHD_Daemon *daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, &agent,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) c->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) c->request_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
-        cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-        MHD_OPTION_HTTPS_MEM_KEY, key,
-        MHD_OPTION_END);
+    struct MHD_Daemon *daemon = agent_http_start(
+        &agent, flags, (struct sockaddr *) &ss, cert, key);
     if (!daemon) {
         agent_log(LOG_ERR, "cannot listen on %s", c->listen);
         exit(EXIT_FAILURE);
@@ -665,7 +404,7 @@ main(int argc, char *argv[])
         unlink(c->pidfile);
     }
     ps_samples_destroy(&agent.samples);
-    close_sources(&agent);
+    agent_close_sources(&agent);
     free(agent.token);
     free(cert);
     free(key);
