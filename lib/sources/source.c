@@ -781,10 +781,16 @@ ps_jsonconn_open(const char *path, struct ps_jsonconn **connp)
         close(fd);
         return error;
     }
+    *connp = ps_jsonconn_from_fd(fd);
+    return 0;
+}
+
+struct ps_jsonconn *
+ps_jsonconn_from_fd(int fd)
+{
     struct ps_jsonconn *conn = ps_xcalloc(1, sizeof *conn);
     conn->fd = fd;
-    *connp = conn;
-    return 0;
+    return conn;
 }
 
 void

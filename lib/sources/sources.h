@@ -92,6 +92,9 @@ struct ps_jsonconn;
 
 /* Connects to 'path'.  Returns 0 or a positive errno. */
 int ps_jsonconn_open(const char *path, struct ps_jsonconn **);
+/* Takes the connected socket 'fd' (a socketpair's end in the fuzz
+ * targets), which ps_jsonconn_close() closes. */
+struct ps_jsonconn *ps_jsonconn_from_fd(int fd);
 void ps_jsonconn_close(struct ps_jsonconn *);
 /* Sends 'text' ('len' bytes). */
 int ps_jsonconn_send(struct ps_jsonconn *, const char *text, size_t len);
