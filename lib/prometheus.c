@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,7 +84,10 @@ group_to_record(const struct sample *s, size_t n, struct ps_record *r)
     }
     for (size_t i = 0; i < n; i++) {
         double v = s[i].value;
-        if (!isfinite(v) || v < 0) {
+        double scale = (s[i].attr >= 0 && s[i].attr < PS_N_COUNTERS
+                        ? ps_counter_info(s[i].attr)->metric_scale : 1);
+        if (!isfinite(v) || v < 0
+            || (s[i].attr < PS_N_COUNTERS && v / scale >= 0x1p64)) {
             ps_record_destroy(r);
             return ps_xasprintf("element \"%s\": value %g out of range",
                                 s[i].element, v);
@@ -94,13 +98,13 @@ group_to_record(const struct sample *s, size_t n, struct ps_record *r)
             r->has_gauges |= 1u << g;
         } else if (s[i].attr >= 0) {
             int c = s[i].attr;
-            r->counters[c] = llround(v / ps_counter_info(c)->metric_scale);
+            r->counters[c] = round(v / scale);
             r->has_counters |= 1u << c;
         } else {
             r->reasons = ps_xrealloc(r->reasons, (r->n_reasons + 1)
                                      * sizeof *r->reasons);
             r->reasons[r->n_reasons].name = ps_xstrdup(s[i].reason);
-            r->reasons[r->n_reasons].value = llround(v);
+            r->reasons[r->n_reasons].value = round(v);
             r->n_reasons++;
         }
     }
@@ -152,16 +156,26 @@ ps_prometheus_parse_matrix(const char *text, size_t len,
         json_array_foreach (values, j, pair) {
             const json_t *t = json_array_get(pair, 0);
             const char *v = json_string_value(json_array_get(pair, 1));
-            if (!json_is_number(t) || !v) {
+            char *end = NULL;
+            double value = v ? strtod(v, &end) : 0;
+            if (!json_is_number(t) || !v || end == v || *end) {
                 error = ps_xasprintf("malformed sample in series %s", name);
+                free(samples);
+                goto out;
+            }
+            /* A record's time is positive nanoseconds in an int64_t. */
+            double ts = json_number_value(t);
+            if (!(ts > 0 && ts < (double) INT64_MAX / 1e9)) {
+                error = ps_xasprintf("series %s: sample time %.17g is out "
+                                     "of range", name, ts);
                 free(samples);
                 goto out;
             }
             samples = ps_grow(samples, &allocated, n + 1, sizeof *samples);
             samples[n++] = (struct sample) {
                 .metric = metric, .host = host, .element = element,
-                .ts_ns = llround(json_number_value(t) * 1e9),
-                .attr = attr, .reason = reason, .value = strtod(v, NULL),
+                .ts_ns = llround(ts * 1e9),
+                .attr = attr, .reason = reason, .value = value,
             };
         }
     }

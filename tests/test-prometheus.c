@@ -69,6 +69,30 @@ test_parse_errors(void **state)
           "{\"metric\": {\"__name__\": \"perfsight_drops_total\", "
           "\"host\": \"h\", \"element\": \"e\", \"type\": \"warp\"}, "
           "\"values\": [[1, \"2\"]]}]}}", "no valid \"type\" label" },
+        /* Found by tests/fuzz/fuzz-prometheus: a time beyond the int64_t
+         * nanoseconds of a record wrapped around and overflowed the window
+         * builder's arithmetic; a value that is not a number read as 0. */
+        { "{\"status\": \"success\", \"data\": {\"result\": ["
+          "{\"metric\": {\"__name__\": \"perfsight_drops_total\", "
+          "\"host\": \"h\", \"element\": \"e\", \"type\": \"tap\"}, "
+          "\"values\": [[1, \"2\"], [176415151200.5, \"3\"]]}]}}",
+          "series perfsight_drops_total: sample time 176415151200.5 is out "
+          "of range" },
+        { "{\"status\": \"success\", \"data\": {\"result\": ["
+          "{\"metric\": {\"__name__\": \"perfsight_drops_total\", "
+          "\"host\": \"h\", \"element\": \"e\", \"type\": \"tap\"}, "
+          "\"values\": [[-1, \"2\"]]}]}}",
+          "series perfsight_drops_total: sample time -1 is out of range" },
+        { "{\"status\": \"success\", \"data\": {\"result\": ["
+          "{\"metric\": {\"__name__\": \"perfsight_drops_total\", "
+          "\"host\": \"h\", \"element\": \"e\", \"type\": \"tap\"}, "
+          "\"values\": [[1, \"Nf\"]]}]}}",
+          "malformed sample in series perfsight_drops_total" },
+        { "{\"status\": \"success\", \"data\": {\"result\": ["
+          "{\"metric\": {\"__name__\": \"perfsight_drops_total\", "
+          "\"host\": \"h\", \"element\": \"e\", \"type\": \"tap\"}, "
+          "\"values\": [[1, \"2e19\"]]}]}}",
+          "element \"e\": value 2e+19 out of range" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct ps_window_builder *b = ps_window_builder_create(NULL);
