@@ -21,7 +21,8 @@ FUZZ_AGENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
 FUZZ_AGENT_LDADD = lib/libperfsight-sources.la lib/libperfsight.la \
 	$(LIBMNL_LIBS) $(LIBVIRT_LIBS) $(JANSSON_LIBS)
 
-tests_fuzz_fuzz_reader_SOURCES = tests/fuzz/fuzz-reader.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_reader_SOURCES = tests/fuzz/fuzz-reader.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz-window.h
 tests_fuzz_fuzz_reader_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_reader_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_reader_LDADD = $(FUZZ_LDADD)
@@ -39,7 +40,7 @@ tests_fuzz_fuzz_rulebook_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_rulebook_LDADD = $(FUZZ_LDADD)
 
 tests_fuzz_fuzz_prometheus_SOURCES = tests/fuzz/fuzz-prometheus.c \
-	tests/fuzz/fuzz.h
+	tests/fuzz/fuzz.h tests/fuzz/fuzz-window.h
 tests_fuzz_fuzz_prometheus_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_prometheus_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_prometheus_LDADD = $(FUZZ_LDADD)

@@ -10,6 +10,7 @@
 #include <config.h>
 #include <stdio.h>
 #include "fuzz.h"
+#include "fuzz-window.h"
 #include "perfsight/contention.h"
 #include "perfsight/prometheus.h"
 #include "perfsight/rulebook.h"
@@ -42,6 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct ps_window *w = ps_window_builder_finish(b, &error);
     if (w) {
+        fuzz_check_window(w);
+
         struct ps_contention_report report;
         ps_contention_diagnose(rulebook, w, &report);
         json_decref(ps_contention_report_to_json(&report));

@@ -11,6 +11,7 @@
 #include <config.h>
 #include <stdio.h>
 #include "fuzz.h"
+#include "fuzz-window.h"
 #include "perfsight/contention.h"
 #include "perfsight/record.h"
 #include "perfsight/rulebook.h"
@@ -48,18 +49,7 @@ finish(struct ps_window_builder *b)
         free(error);
         return;
     }
-    for (size_t i = 0; i < w->n_deltas; i++) {
-        const struct ps_delta *d = &w->deltas[i];
-        if (!(d->dt > 0) || d->host_idx >= w->n_hosts
-            || ps_window_find(w, d->host, d->element) != d) {
-            abort();
-        }
-        ps_delta_rate(d, PS_IN_PACKETS);
-        ps_delta_packet_loss(d);
-        ps_delta_throughput_bps(d);
-        ps_delta_avg_packet_size(d);
-        ps_delta_offered_packets(d);
-    }
+    fuzz_check_window(w);
 
     struct ps_contention_report report;
     ps_contention_diagnose(rulebook, w, &report);
