@@ -61,6 +61,13 @@ label_value(const json_t *metric, const char *key)
     return json_string_value(json_object_get(metric, key));
 }
 
+static int
+compare_reasons(const void *a_, const void *b_)
+{
+    const struct ps_reason *a = a_, *b = b_;
+    return strcmp(a->name, b->name);
+}
+
 /* Turns the samples of one (host, element, time) group into a record. */
 static char *
 group_to_record(const struct sample *s, size_t n, struct ps_record *r)
@@ -107,6 +114,23 @@ group_to_record(const struct sample *s, size_t n, struct ps_record *r)
             r->reasons[r->n_reasons].value = round(v);
             r->n_reasons++;
         }
+    }
+
+    /* A record's reasons are sorted by name, each once (the window pairs
+     * them by name): the series of a group come in any order, and two
+     * series may give the same reason (scraped twice, or a duplicate
+     * sample), of which the record keeps one, as for a counter. */
+    if (r->n_reasons > 1) {
+        qsort(r->reasons, r->n_reasons, sizeof *r->reasons, compare_reasons);
+        size_t k = 1;
+        for (size_t i = 1; i < r->n_reasons; i++) {
+            if (!strcmp(r->reasons[i].name, r->reasons[k - 1].name)) {
+                free(r->reasons[i].name);
+            } else {
+                r->reasons[k++] = r->reasons[i];
+            }
+        }
+        r->n_reasons = k;
     }
     return NULL;
 }

@@ -50,6 +50,39 @@ test_parse_matrix(void **state)
     (void) state;
 }
 
+/* Found by tests/fuzz/fuzz-prometheus: the reasons of a record came in the
+ * order of the series, and one reason given by two series came twice,
+ * where the window pairs a record's reasons, sorted by name, with the
+ * previous sample's ("aa" counted 2 dropped packets from 0 instead of 1). */
+static void
+test_parse_reasons_order(void **state)
+{
+    const char *answer =
+        "{\"status\": \"success\", \"data\": {\"resultType\": \"matrix\", "
+        "\"result\": ["
+        SERIES("perfsight_drops_by_reason_total", ", \"reason\": \"zz\"",
+               "5", "405") ", "
+        SERIES("perfsight_drops_by_reason_total", ", \"reason\": \"aa\"",
+               "1", "2") ", "
+        SERIES("perfsight_drops_by_reason_total",
+               ", \"reason\": \"aa\", \"replica\": \"b\"", "1", "2")
+        "]}}";
+    struct ps_window_builder *b = ps_window_builder_create(NULL);
+    assert_null(ps_prometheus_parse_matrix(answer, strlen(answer), b));
+    char *error = NULL;
+    struct ps_window *w = ps_window_builder_finish(b, &error);
+    assert_non_null(w);
+    assert_int_equal(w->n_deltas, 1);
+    const struct ps_delta *d = &w->deltas[0];
+    assert_int_equal(d->n_reasons, 2);
+    assert_string_equal(d->reasons[0].name, "aa");
+    assert_int_equal(d->reasons[0].delta, 1);
+    assert_string_equal(d->reasons[1].name, "zz");
+    assert_int_equal(d->reasons[1].delta, 400);
+    ps_window_destroy(w);
+    (void) state;
+}
+
 static void
 test_parse_errors(void **state)
 {
@@ -110,6 +143,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_matrix),
+        cmocka_unit_test(test_parse_reasons_order),
         cmocka_unit_test(test_parse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
