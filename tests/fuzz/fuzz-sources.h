@@ -12,10 +12,12 @@
  * serves it. */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "agent-metrics.h"
+#include "fuzz.h"
 #include "sources/sources.h"
 
 /* Replies larger than this would not fit a socketpair's buffer at once;
@@ -46,15 +48,103 @@ fuzz_stream(const uint8_t *data, size_t size)
     return ps_jsonconn_from_fd(fds[1]);
 }
 
-/* Serves 'samples' as the agent would, after naming their VMs. */
+/* Aborts unless 'text' is Prometheus's text format: comments, and
+ * "NAME{LABEL="VALUE",...} NUMBER" lines with escaped values. */
+static inline void
+fuzz_check_prometheus(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+#define NAME_CHAR(C) (((C) >= 'a' && (C) <= 'z') || ((C) >= 'A' && (C) <= 'Z') \
+                      || ((C) >= '0' && (C) <= '9') || (C) == '_' || (C) == ':')
+    while (p < end) {
+        const char *nl = memchr(p, '\n', end - p);
+        if (!nl) {
+            abort();            /* Every line ends in a newline. */
+        }
+        if (*p != '#') {
+            const char *q = p;
+            while (q < nl && NAME_CHAR(*q)) {
+                q++;
+            }
+            if (q == p) {
+                abort();
+            }
+            if (*q == '{') {
+                do {
+                    const char *name = ++q;
+                    while (q < nl && NAME_CHAR(*q) && *q != ':') {
+                        q++;
+                    }
+                    if (q == name || q + 1 >= nl || q[0] != '='
+                        || q[1] != '"') {
+                        abort();
+                    }
+                    for (q += 2; q < nl && *q != '"'; q++) {
+                        if (*q == '\\' && (++q >= nl || !strchr("\\\"n", *q))) {
+                            abort();
+                        }
+                    }
+                    if (q >= nl) {
+                        abort();
+                    }
+                    q++;
+                } while (q < nl && *q == ',');
+                if (q >= nl || *q++ != '}') {
+                    abort();
+                }
+            }
+            if (q >= nl || *q++ != ' ') {
+                abort();
+            }
+            char *num_end;
+            char *num = fuzz_strndup((const uint8_t *) q, nl - q);
+            strtod(num, &num_end);
+            if (num_end == num || *num_end) {
+                abort();
+            }
+            free(num);
+        }
+        p = nl + 1;
+    }
+#undef NAME_CHAR
+}
+
+/* Serves 'samples' as the agent would, after naming their VMs, and checks
+ * that perfsight can read every record served and that the metrics are in
+ * Prometheus's format. */
 static inline void
 fuzz_render(const struct ps_names *names, struct ps_samples *samples)
 {
     size_t len;
 
     ps_names_apply(names, samples);
-    free(agent_render_json(samples, &len));
-    free(agent_render_prometheus(samples, &len));
+
+    char *text = agent_render_json(samples, &len);
+    json_error_t jerr;
+    json_t *array = json_loadb(text, len, 0, &jerr);
+    if (!json_is_array(array) || json_array_size(array) != samples->n) {
+        abort();
+    }
+    size_t i;
+    json_t *value;
+    json_array_foreach (array, i, value) {
+        struct ps_record r;
+        ps_record_init(&r);
+        char *error = ps_record_from_json(value, &r, NULL, NULL);
+        if (error) {
+            fprintf(stderr, "the agent serves a record perfsight cannot "
+                    "read: %s\n", error);
+            abort();
+        }
+        ps_record_destroy(&r);
+    }
+    json_decref(array);
+    free(text);
+
+    text = agent_render_prometheus(samples, &len);
+    fuzz_check_prometheus(text, len);
+    free(text);
 }
 
 #endif /* fuzz-sources.h */
