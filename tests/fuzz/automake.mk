@@ -15,7 +15,9 @@ FUZZ_TARGETS = \
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 FUZZ_CFLAGS = $(AM_CFLAGS) -Wno-missing-field-initializers
-FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+# -no-install: executables, not libtool wrapper scripts, that find the
+# uninstalled libperfsight by their rpath.
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS) -no-install
 FUZZ_LDADD = lib/libperfsight.la $(JANSSON_LIBS)
 FUZZ_AGENT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
 FUZZ_AGENT_LDADD = lib/libperfsight-sources.la lib/libperfsight.la \
