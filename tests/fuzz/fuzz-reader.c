@@ -4,11 +4,14 @@
  */
 
 /* The record reader (lib/reader.c, through lib/perfsight/record.h) on
- * arbitrary bytes as a recording, with every record fed to two window
- * builders (last two samples, and a 10 s window) as ps_window_from_file()
- * does, and the contention diagnosis on the windows. */
+ * arbitrary bytes as a recording.  What it reads goes into window builders,
+ * as ps_window_from_file() does, for the last two samples and for a 10 s
+ * window, each in the input's order and in reverse: records are accepted in
+ * any order (DESIGN.md §3), so both orders must give the same window, or
+ * both fail.  The contention diagnosis then runs on each window. */
 
 #include <config.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include "fuzz.h"
 #include "fuzz-window.h"
@@ -37,25 +40,88 @@ unknown_attr(const char *name, void *aux)
     (*(size_t *) aux)++;
 }
 
-static void
-finish(struct ps_window_builder *b)
+/* Builds a window of the 'n' records 'rs', in reverse if 'reverse'.
+ * Returns NULL if the builder refused them. */
+static struct ps_window *
+build(const struct ps_record *rs, size_t n, bool reverse,
+      const struct ps_window_options *opts)
 {
+    struct ps_window_builder *b = ps_window_builder_create(opts);
+    for (size_t i = 0; i < n; i++) {
+        struct ps_record r;
+        ps_record_clone(&r, &rs[reverse ? n - 1 - i : i]);
+        char *error = ps_window_builder_add(b, &r);
+        ps_record_destroy(&r);
+        if (error) {
+            if (!error[0]) {
+                abort();        /* A failure must say why. */
+            }
+            free(error);
+            ps_window_builder_destroy(b);
+            return NULL;
+        }
+    }
     char *error = NULL;
     struct ps_window *w = ps_window_builder_finish(b, &error);
-    if (!w) {
-        if (!error || !error[0]) {
-            abort();            /* A failure must say why. */
-        }
-        free(error);
-        return;
+    if (!w && (!error || !error[0])) {
+        abort();
     }
-    fuzz_check_window(w);
+    free(error);
+    return w;
+}
 
+#define SAME(WHAT, COND)                                                \
+    do {                                                                \
+        if (!(COND)) {                                                  \
+            fprintf(stderr, "fuzz-reader: the window depends on the "   \
+                    "order of the records: %s\n", WHAT);                \
+            abort();                                                    \
+        }                                                               \
+    } while (0)
+
+/* Aborts unless 'a' and 'b' have the same deltas. */
+static void
+compare_windows(const struct ps_window *a, const struct ps_window *b)
+{
+    SAME("number of elements", a->n_deltas == b->n_deltas);
+    SAME("number of hosts", a->n_hosts == b->n_hosts);
+    SAME("elements that appeared", a->n_appeared == b->n_appeared);
+    SAME("elements that vanished", a->n_vanished == b->n_vanished);
+    for (size_t i = 0; i < a->n_deltas; i++) {
+        const struct ps_delta *x = &a->deltas[i];
+        const struct ps_delta *y = ps_window_find(b, x->host, x->element);
+        SAME("elements", y);
+        SAME("element type", x->type == y->type);
+        SAME("samples", x->t0_ns == y->t0_ns && x->t1_ns == y->t1_ns);
+        SAME("counters present", x->has == y->has && x->reset == y->reset);
+        SAME("gauges present", x->has_gauges == y->has_gauges);
+        for (int c = 0; c < PS_N_COUNTERS; c++) {
+            SAME("counter deltas", !ps_delta_has(x, c) || x->d[c] == y->d[c]);
+        }
+        for (int g = 0; g < PS_N_GAUGES; g++) {
+            SAME("gauges", !ps_delta_has_gauge(x, g)
+                 || !memcmp(&x->gauges[g], &y->gauges[g], sizeof x->gauges[g]));
+        }
+        SAME("reasons", x->n_reasons == y->n_reasons);
+        for (size_t j = 0; j < x->n_reasons; j++) {
+            SAME("reasons", !strcmp(x->reasons[j].name, y->reasons[j].name)
+                 && x->reasons[j].delta == y->reasons[j].delta);
+        }
+        SAME("vm", !x->vm == !y->vm && (!x->vm || !strcmp(x->vm, y->vm)));
+        SAME("tenant", !x->tenant == !y->tenant
+             && (!x->tenant || !strcmp(x->tenant, y->tenant)));
+    }
+}
+
+static void
+diagnose(const struct ps_window *w)
+{
     struct ps_contention_report report;
+
+    fuzz_check_window(w);
     ps_contention_diagnose(rulebook, w, &report);
     json_decref(ps_contention_report_to_json(&report));
     ps_contention_report_destroy(&report);
-    ps_window_destroy(w);
 }
 
 int
@@ -72,55 +138,53 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n_unknown = 0;
     ps_reader_set_unknown_attr_cb(rd, unknown_attr, &n_unknown);
 
-    struct ps_window_options last_two = { .seconds = 0 };
-    struct ps_window_options ten_s = { .seconds = 10 };
-    struct ps_window_builder *b1 = ps_window_builder_create(&last_two);
-    struct ps_window_builder *b2 = ps_window_builder_create(&ten_s);
-    bool ok1 = true, ok2 = true;
-
-    struct ps_record r;
+    struct ps_record *rs = NULL;
+    size_t n = 0;
     char *error = NULL;
     int retval;
-    while ((retval = ps_reader_next(rd, &r, &error)) > 0) {
-        if (!r.host || !r.element) {
+    for (;;) {
+        rs = realloc(rs, (n + 1) * sizeof *rs);
+        if (!rs) {
             abort();
         }
-        struct ps_record copy;
-        ps_record_clone(&copy, &r);
-
-        /* A record goes back to JSON as it came (perfsight record). */
-        json_decref(ps_record_to_json(&r));
-
-        char *e1 = ok1 ? ps_window_builder_add(b1, &r) : NULL;
-        char *e2 = ok2 ? ps_window_builder_add(b2, &copy) : NULL;
-        ok1 = ok1 && !e1;
-        ok2 = ok2 && !e2;
-        free(e1);
-        free(e2);
-        ps_record_destroy(&r);
-        ps_record_destroy(&copy);
-        if (!ok1 && !ok2) {
+        retval = ps_reader_next(rd, &rs[n], &error);
+        if (retval <= 0) {
             break;
         }
-    }
-    if (retval < 0) {
-        if (!error || !error[0]) {
-            abort();            /* A failure must say why. */
+        if (!rs[n].host || !rs[n].element || rs[n].ts_ns <= 0) {
+            abort();
         }
-        free(error);
+        /* A record goes back to JSON as it came (perfsight record). */
+        json_decref(ps_record_to_json(&rs[n]));
+        n++;
     }
+    if (retval < 0 && (!error || !error[0])) {
+        abort();                /* A failure must say why. */
+    }
+    free(error);
     ps_reader_close(rd);
     fclose(stream);
 
-    if (retval >= 0 && ok1) {
-        finish(b1);
-    } else {
-        ps_window_builder_destroy(b1);
+    if (!retval) {
+        static const struct ps_window_options options[] = {
+            { .seconds = 0 },
+            { .seconds = 10 },
+        };
+        for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+            struct ps_window *w = build(rs, n, false, &options[i]);
+            struct ps_window *r = build(rs, n, true, &options[i]);
+            SAME("accepted or refused", !w == !r);
+            if (w) {
+                compare_windows(w, r);
+                diagnose(w);
+                ps_window_destroy(w);
+                ps_window_destroy(r);
+            }
+        }
     }
-    if (retval >= 0 && ok2) {
-        finish(b2);
-    } else {
-        ps_window_builder_destroy(b2);
+    for (size_t i = 0; i < n; i++) {
+        ps_record_destroy(&rs[i]);
     }
+    free(rs);
     return 0;
 }
