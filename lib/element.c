@@ -40,7 +40,7 @@ ps_element_type_from_name_len(const char *name, size_t len,
 {
     for (int i = 0; i < PS_N_ELEMENT_TYPES; i++) {
         const char *t = type_names[i];
-        if (t[0] == name[0] && !strncmp(name, t, len) && !t[len]) {
+        if (t[0] == name[0] && strlen(t) == len && !memcmp(name, t, len)) {
             *type = i;
             return true;
         }

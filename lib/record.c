@@ -228,7 +228,7 @@ check_unknown(struct record_parse *p, const struct ps_json_event *ev)
 static bool
 key_is(const struct ps_json_event *ev, const char *name)
 {
-    return !strncmp(ev->key, name, ev->key_len) && !name[ev->key_len];
+    return strlen(name) == ev->key_len && !memcmp(ev->key, name, ev->key_len);
 }
 
 static int
@@ -439,6 +439,8 @@ parse_field(struct record_parse *p, const struct ps_json_event *ev)
             return ps_xstrdup("field \"type\" must be a string");
         } else if (!ev->len) {
             return ps_xstrdup("field \"type\" must not be empty");
+        } else if (memchr(ev->str, '\0', ev->len)) {
+            return ps_xstrdup("field \"type\" contains a NUL character");
         } else if (!ps_element_type_from_name_len(ev->str, ev->len,
                                                   &r->type)) {
             return ps_xasprintf("unknown element type \"%.*s\" (known: "

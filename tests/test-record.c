@@ -151,6 +151,18 @@ test_bad_fields(void **state)
     expect_error("{\"ts_ns\": 5, \"host\": \"h\", \"element\": \"e\", "
                  "\"type\": \"router\", \"attrs\": {}}",
                  "unknown element type \"router\"");
+    /* Found by tests/fuzz/fuzz-reader: the type's name was compared up to
+     * a NUL and then read past the end of the known name (ASan:
+     * global-buffer-overflow in ps_element_type_from_name_len()). */
+    expect_error("{\"ts_ns\": 5, \"host\": \"h\", \"element\": \"e\", "
+                 "\"type\": \"middlebox\\u0000\", \"attrs\": {}}",
+                 "in.json:1: element \"e\": field \"type\" contains a NUL "
+                 "character");
+    enum ps_element_type type;
+    assert_false(ps_element_type_from_name_len("tap\0xyzw", 8, &type));
+    assert_false(ps_element_type_from_name_len("ta", 2, &type));
+    assert_true(ps_element_type_from_name_len("tapx", 3, &type));
+    assert_int_equal(type, PS_TAP);
     expect_error("{\"ts_ns\": 5, \"host\": \"h\", \"element\": \"e\", "
                  "\"type\": \"tap\"}", "missing field \"attrs\"");
     expect_error("{\"ts_ns\": 5, \"host\": \"h\", \"element\": \"e\", "
