@@ -138,6 +138,42 @@ test_json(void **state)
     ps_samples_destroy(&samples);
 }
 
+/* Found by tests/fuzz/fuzz-qmp: a drop reason came from QEMU as it was and
+ * the JSON kept it unescaped ("too-\bbig" gave a control character in a
+ * key, a '"' would have ended it), so that perfsight's reader refused the
+ * agent's whole answer. */
+static void
+test_json_escapes_reasons(void **state)
+{
+    struct ps_samples samples;
+    size_t len;
+
+    ps_samples_init(&samples, "hv1", 1764151200000000000);
+    struct ps_sample *s = ps_samples_add(&samples, PS_HYPERVISOR,
+                                         "hypervisor:vm1:net0:rx");
+    ps_sample_add_reason(s, "too_\bbig", 5);
+    ps_sample_add_reason(s, "a\"b\\c", 6);
+    char *text = agent_render_json(&samples, &len);
+    assert_contains(text, "\"drops.too_\\u0008big\":5");
+    assert_contains(text, "\"drops.a\\\"b\\\\c\":6");
+
+    FILE *f = fmemopen(text, len, "r");
+    struct ps_reader *rd = ps_reader_from_stream(f, "agent");
+    struct ps_record r;
+    char *error = NULL;
+    assert_int_equal(ps_reader_next(rd, &r, &error), 1);
+    assert_int_equal(r.n_reasons, 2);
+    assert_string_equal(r.reasons[0].name, "a\"b\\c");
+    assert_string_equal(r.reasons[1].name, "too_\bbig");
+    ps_record_destroy(&r);
+    assert_int_equal(ps_reader_next(rd, &r, &error), 0);
+    ps_reader_close(rd);
+    fclose(f);
+    free(text);
+    ps_samples_destroy(&samples);
+    (void) state;
+}
+
 static void
 test_config(void **state)
 {
@@ -200,6 +236,7 @@ main(void)
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_prometheus),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_escapes_reasons),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,11 +73,11 @@ put_double(struct buf *b, double d)
     }
 }
 
-/* Writes 's' as a JSON string: runs of plain characters in one copy. */
+/* Writes the characters of 's' escaped for a JSON string: runs of plain
+ * characters in one copy. */
 static void
-put_json_string(struct buf *b, const char *s)
+put_json_chars(struct buf *b, const char *s)
 {
-    put_char(b, '"');
     for (const char *p = s; *p; ) {
         const char *run = p;
         while (*p && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) {
@@ -96,6 +96,14 @@ put_json_string(struct buf *b, const char *s)
             }
         }
     }
+}
+
+/* Writes 's' as a JSON string. */
+static void
+put_json_string(struct buf *b, const char *s)
+{
+    put_char(b, '"');
+    put_json_chars(b, s);
     put_char(b, '"');
 }
 
@@ -107,9 +115,10 @@ put_json_counter(struct buf *b, bool *first, const char *prefix,
         put_char(b, ',');
     }
     *first = false;
+    /* A reason comes from the element's software: escape it. */
     put_char(b, '"');
     put_str(b, prefix);
-    put_str(b, name);
+    put_json_chars(b, name);
     put(b, "\":", 2);
     put_u64(b, value > INT64_MAX ? INT64_MAX : value);
 }
