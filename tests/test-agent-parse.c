@@ -239,6 +239,23 @@ test_qmp(void **state)
     ps_samples_destroy(&samples);
     json_decref(reply);
 
+    /* Found by tests/fuzz/fuzz-qmp: two reasons that become one name
+     * ("queue-full" and "queue_full") were two "drops.queue_full"
+     * attributes, a duplicate for which perfsight's reader refused the
+     * agent's whole answer; their drops now add up. */
+    reply = json_loads("[{\"element\": \"hypervisor:vm1:net0:rx\", "
+                       "\"direction\": \"rx\", \"drops-by-reason\": ["
+                       "{\"reason\": \"queue-full\", \"packets\": 2}, "
+                       "{\"reason\": \"queue_full\", \"packets\": 3}]}]",
+                       0, NULL);
+    ps_samples_init(&samples, "hv1", 5);
+    assert_int_equal(ps_qmp_parse_perfsight(reply, NULL, &samples), 0);
+    s = find(&samples, "hypervisor:vm1:net0:rx");
+    assert_int_equal(s->record.n_reasons, 1);
+    assert_int_equal(reason(s, "queue_full"), 5);
+    ps_samples_destroy(&samples);
+    json_decref(reply);
+
     /* Not what query-perfsight returns. */
     reply = json_loads("[{\"vm\": \"x\"}]", 0, NULL);
     ps_samples_init(&samples, "hv1", 5);

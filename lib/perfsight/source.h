@@ -97,7 +97,7 @@ ps_sample_set_gauge(struct ps_sample *s, enum ps_gauge g, double value)
     s->record.has_gauges |= 1u << g;
 }
 
-/* Adds "drops.<reason>". */
+/* Adds "drops.<reason>", or adds 'value' to it if the sample has it. */
 void ps_sample_add_reason(struct ps_sample *, const char *reason, uint64_t);
 /* Adds the 'n' reasons 'names' (sorted by name, and string constants: they
  * are neither copied nor compared) with 'values', to a sample that has no

@@ -322,6 +322,15 @@ ps_sample_add_reason(struct ps_sample *s, const char *reason, uint64_t value)
     struct ps_record *r = &s->record;
     size_t i;
 
+    /* A reason once per record: a source may map two names to one (QMP's
+     * "queue-full" and "queue_full"), whose drops add up. */
+    for (i = 0; i < r->n_reasons; i++) {
+        if (!strcmp(r->reasons[i].name, reason)) {
+            uint64_t sum = r->reasons[i].value + value;
+            r->reasons[i].value = sum < value ? UINT64_MAX : sum;
+            return;
+        }
+    }
     r->reasons = arena_grow(s->samples, r->reasons, r->n_reasons,
                             &s->allocated_reasons, sizeof *r->reasons);
     /* Keep them sorted by name, as the readers do. */
