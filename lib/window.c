@@ -193,11 +193,18 @@ prune(struct ps_window_builder *b, struct slot *s)
     }
 }
 
+static bool
+same_name(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
 /* True if 'a' and 'b' (of one element, at one time) say the same. */
 static bool
 same_sample(const struct ps_record *a, const struct ps_record *b)
 {
-    if (a->has_counters != b->has_counters
+    if (!same_name(a->vm, b->vm) || !same_name(a->tenant, b->tenant)
+        || a->has_counters != b->has_counters
         || a->has_gauges != b->has_gauges
         || a->n_reasons != b->n_reasons
         || memcmp(a->counters, b->counters, sizeof a->counters)) {
@@ -278,7 +285,8 @@ ps_window_builder_add(struct ps_window_builder *b, struct ps_record *r)
             error = ps_xasprintf(
                 "element \"%s\" of host \"%s\": two samples at ts_ns %lld "
                 "differ (this one and the one at line %d); samples with "
-                "the same time must have the same counters", r->element,
+                "the same time must have the same counters, vm and tenant",
+                r->element,
                 r->host, (long long) r->ts_ns, twin->line);
         }
         ps_record_destroy(r);   /* The same sample twice is one. */

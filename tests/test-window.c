@@ -216,6 +216,22 @@ test_errors(void **state)
     free(error);
     text_free(&t);
 
+    /* Found by tests/fuzz/fuzz-reader: two samples at one time with the
+     * same counters but another VM were one sample, whose VM was the one
+     * that came first, so that the window depended on the records'
+     * order. */
+    add_record(&t, 0, "h", "e", "tap", "vm0", "\"drops\": 1");
+    add_record(&t, 1, "h", "e", "tap", "vm0", "\"drops\": 1");
+    add_record(&t, 1, "h", "e", "tap", "vm1", "\"drops\": 1");
+    assert_null(window_from_text(t.s, NULL, &error));
+    assert_contains(error, "element \"e\" of host \"h\": two "
+                    "samples at ts_ns");
+    assert_contains(error, "differ (this one and the one at line 2); "
+                    "samples with the same time must have the same "
+                    "counters, vm and tenant");
+    free(error);
+    text_free(&t);
+
     /* An element may not change type. */
     add_record(&t, 0, "h", "e", "tap", NULL, "\"drops\": 1");
     add_record(&t, 1, "h", "e", "vnic", NULL, "\"drops\": 1");
