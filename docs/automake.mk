@@ -3,4 +3,5 @@ EXTRA_DIST += \
 	docs/design.md \
 	docs/diagnoses.md \
 	docs/formats.md \
+	docs/fuzzing.md \
 	docs/middlebox.md
