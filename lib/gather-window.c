@@ -50,26 +50,6 @@ ps_gather_records_clear(struct ps_gather_records *round)
     memset(round, 0, sizeof *round);
 }
 
-/* The latest 'ts_ns' of each target's records in 'round', or INT64_MIN. */
-static int64_t *
-latest_per_target(const struct ps_gather_records *round,
-                  const struct ps_index *index, size_t n)
-{
-    int64_t *latest = ps_xmalloc((n + 1) * sizeof *latest);
-    for (size_t i = 0; i < n; i++) {
-        latest[i] = INT64_MIN;
-    }
-    for (size_t j = 0; j < round->n; j++) {
-        const struct ps_record *r = &round->records[j];
-        size_t i;
-        if (ps_index_find(index, r->host, strlen(r->host), &i)
-            && r->ts_ns > latest[i]) {
-            latest[i] = r->ts_ns;
-        }
-    }
-    return latest;
-}
-
 static void
 leave_out(struct ps_window_gaps *gaps, const char *host, bool answered,
           char *error)
@@ -99,8 +79,6 @@ ps_gather_window(const struct ps_gather_target *targets, size_t n,
             ps_index_insert(index, hosts[i], strlen(hosts[i]), i);
         }
     }
-    int64_t *t0 = latest_per_target(r0, index, n);
-    int64_t *t1 = latest_per_target(r1, index, n);
 
     /* A host is in the window if it answered both rounds and its clock
      * moved forward between them: a clock that stepped back would make
@@ -110,11 +88,13 @@ ps_gather_window(const struct ps_gather_target *targets, size_t n,
                              : r1->status[i].error);
         if (error) {
             leave_out(&gaps, hosts[i], false, ps_xstrdup(error));
-        } else if (t0[i] != INT64_MIN && t1[i] != INT64_MIN
-                   && t1[i] <= t0[i]) {
+        } else if (r0->status[i].latest_ns && r1->status[i].latest_ns
+                   && r1->status[i].latest_ns <= r0->status[i].latest_ns) {
             leave_out(&gaps, hosts[i], true,
                       ps_xasprintf("its clock went back %.3f s between "
-                                   "two rounds", (t0[i] - t1[i]) / 1e9));
+                                   "two rounds",
+                                   (r0->status[i].latest_ns
+                                    - r1->status[i].latest_ns) / 1e9));
         } else {
             ok[i] = true;
         }
@@ -163,8 +143,6 @@ ps_gather_window(const struct ps_gather_target *targets, size_t n,
         *errp = msg;
         ps_window_gaps_clear(g);
     }
-    free(t0);
-    free(t1);
     free(ok);
     free(hosts);
     ps_index_destroy(index);

@@ -57,16 +57,13 @@ struct ps_reader {
     bool failed;
 };
 
-struct ps_reader *
-ps_reader_from_stream(FILE *stream, const char *name)
+static struct ps_reader *
+reader_create(const char *name)
 {
     struct ps_reader *rd = ps_xcalloc(1, sizeof *rd);
-    rd->stream = stream;
     rd->name = ps_xstrdup(name);
     rd->line = 1;
     rd->state = OUTER_TOP;
-    rd->size = BLOCK_BYTES;
-    rd->buf = ps_xmalloc(rd->size + PS_JSON_PADDING);
     rd->parser = ps_json_parser_create();
     if (!rd->parser) {
         abort();
@@ -75,20 +72,23 @@ ps_reader_from_stream(FILE *stream, const char *name)
 }
 
 struct ps_reader *
+ps_reader_from_stream(FILE *stream, const char *name)
+{
+    struct ps_reader *rd = reader_create(name);
+    rd->stream = stream;
+    rd->size = BLOCK_BYTES;
+    rd->buf = ps_xmalloc(rd->size + PS_JSON_PADDING);
+    return rd;
+}
+
+struct ps_reader *
 ps_reader_from_buffer(const char *buf, size_t len, const char *name)
 {
-    struct ps_reader *rd = ps_xcalloc(1, sizeof *rd);
-    rd->name = ps_xstrdup(name);
-    rd->line = 1;
-    rd->state = OUTER_TOP;
+    struct ps_reader *rd = reader_create(name);
     rd->buf = (char *) buf;
     rd->len = rd->size = len;
     rd->eof = true;
     rd->borrowed = true;
-    rd->parser = ps_json_parser_create();
-    if (!rd->parser) {
-        abort();
-    }
     return rd;
 }
 

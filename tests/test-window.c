@@ -326,6 +326,8 @@ test_gather_window(void **state)
         r[k].n_status = 3;
         add_gathered(&r[k], "h1", 1000000000LL * (k + 1), 10 * k);
         add_gathered(&r[k], "h2", 5000000000LL - 2000000000LL * k, 10 * k);
+        r[k].status[0].latest_ns = 1000000000LL * (k + 1);
+        r[k].status[1].latest_ns = 5000000000LL - 2000000000LL * k;
     }
     r[1].status[2].error = strdup("Connection refused");
 

@@ -65,7 +65,8 @@ struct ps_window;
 
 /* The window between two rounds 'r0' and 'r1' of the same 'n' targets:
  * the one gathering path of every live command.  A host that did not
- * answer either round, or whose clock went back between them, is left out
+ * answer either round, or whose clock went back between them (by the
+ * status' 'latest_ns'), is left out
  * and listed in the window's 'gaps'.  The rounds are not changed.  Returns
  * NULL with '*errp' set (naming every host left out) if no element has two
  * samples. */
