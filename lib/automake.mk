@@ -8,6 +8,7 @@ lib_libperfsight_la_SOURCES = \
 	lib/json-jansson.c \
 	lib/json-simdjson.cc \
 	lib/middlebox.c \
+	lib/peer.c \
 	lib/prometheus.c \
 	lib/reader.c \
 	lib/record.c \
@@ -30,6 +31,7 @@ perfsightinclude_HEADERS = \
 	lib/perfsight/element.h \
 	lib/perfsight/gather.h \
 	lib/perfsight/middlebox.h \
+	lib/perfsight/peer.h \
 	lib/perfsight/prometheus.h \
 	lib/perfsight/record.h \
 	lib/perfsight/rootcause.h \

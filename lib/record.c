@@ -135,6 +135,10 @@ ps_record_destroy(struct ps_record *r)
         free(r->reasons[i].name);
     }
     free(r->reasons);
+    for (size_t i = 0; i < r->n_peers; i++) {
+        free(r->peers[i].peer);
+    }
+    free(r->peers);
     ps_record_init(r);
 }
 
@@ -152,6 +156,14 @@ ps_record_clone(struct ps_record *dst, const struct ps_record *src)
         for (size_t i = 0; i < src->n_reasons; i++) {
             dst->reasons[i].name = ps_xstrdup(src->reasons[i].name);
             dst->reasons[i].value = src->reasons[i].value;
+        }
+    }
+    dst->peers = NULL;
+    if (src->n_peers) {
+        dst->peers = ps_xmalloc(src->n_peers * sizeof *dst->peers);
+        for (size_t i = 0; i < src->n_peers; i++) {
+            dst->peers[i] = src->peers[i];
+            dst->peers[i].peer = ps_xstrdup(src->peers[i].peer);
         }
     }
 }
@@ -184,6 +196,7 @@ struct record_parse {
     unsigned int seen;          /* Bit per field. */
     bool in_attrs;              /* Between "attrs": { and its }. */
     size_t allocated_reasons;
+    size_t allocated_peers;
 
     /* Names the record code does not know, kept for the walk to reject a
      * duplicate of one as JSON parsers that reject duplicates do (known
@@ -338,6 +351,61 @@ compare_reasons(const void *a_, const void *b_)
     return strcmp(a->name, b->name);
 }
 
+static int
+compare_peers(const void *a_, const void *b_)
+{
+    const struct ps_peer_counter *a = a_, *b = b_;
+    int cmp = strcmp(a->peer, b->peer);
+    return cmp ? cmp : (int) a->counter - (int) b->counter;
+}
+
+/* "COUNTER@PEER", a known counter broken down by peer.  Sets '*matched'
+ * if the member is of that form, and returns NULL once it is stored or a
+ * malloc'd message if it is wrong.  Other names with '@' stay unknown. */
+static char *
+parse_peer_attr(struct record_parse *p, const struct ps_json_event *ev,
+                bool *matched)
+{
+    const char *name = ev->key;
+    int len = ev->key_len;
+    const char *at = memchr(name, '@', len);
+
+    *matched = false;
+    if (!at) {
+        return NULL;
+    }
+    const struct ps_attr_info *a = ps_attr_info_find(name, at - name);
+    if (!a || a->kind != PS_ATTR_COUNTER) {
+        return NULL;
+    }
+    *matched = true;
+
+    const char *peer = at + 1;
+    size_t peer_len = name + len - peer;
+    if (!peer_len) {
+        return ps_xasprintf("attrs: \"%.*s\" lacks a peer after '@'", len,
+                            name);
+    }
+    if (memchr(peer, '\0', peer_len)) {
+        return ps_xstrdup("attrs: a peer name contains a NUL character");
+    }
+    uint64_t value;
+    char *error = get_counter(ev, name, len, &value);
+    if (error) {
+        return error;
+    }
+    struct ps_record *r = p->r;
+    r->peers = ps_grow(r->peers, &p->allocated_peers, r->n_peers + 1,
+                       sizeof *r->peers);
+    char *copy = ps_xmalloc(peer_len + 1);
+    memcpy(copy, peer, peer_len);
+    copy[peer_len] = '\0';
+    r->peers[r->n_peers++] = (struct ps_peer_counter) {
+        .peer = copy, .counter = a->index, .value = value,
+    };
+    return NULL;
+}
+
 /* One member of "attrs". */
 static char *
 parse_attr(struct record_parse *p, const struct ps_json_event *ev)
@@ -391,7 +459,12 @@ parse_attr(struct record_parse *p, const struct ps_json_event *ev)
         r->n_reasons++;
         return NULL;
     }
-    char *error = check_unknown(p, ev);
+    bool matched;
+    char *error = parse_peer_attr(p, ev, &matched);
+    if (matched || error) {
+        return error;
+    }
+    error = check_unknown(p, ev);
     if (error) {
         return error;
     }
@@ -525,6 +598,18 @@ record_finish(struct record_parse *p)
             }
         }
     }
+    if (!p->error && r->n_peers > 1) {
+        qsort(r->peers, r->n_peers, sizeof *r->peers, compare_peers);
+        for (size_t i = 1; i < r->n_peers; i++) {
+            if (!compare_peers(&r->peers[i - 1], &r->peers[i])) {
+                p->error = ps_xasprintf("attrs: duplicate attribute "
+                                        "\"%s@%s\"",
+                                        ps_counter_name(r->peers[i].counter),
+                                        r->peers[i].peer);
+                break;
+            }
+        }
+    }
     if (p->unknown != p->unknown_inline) {
         free(p->unknown);
     }
@@ -596,6 +681,12 @@ ps_record_to_json(const struct ps_record *r)
     for (size_t i = 0; i < r->n_reasons; i++) {
         char *name = ps_xasprintf(DROPS_PREFIX "%s", r->reasons[i].name);
         json_object_set_new(attrs, name, json_integer(r->reasons[i].value));
+        free(name);
+    }
+    for (size_t i = 0; i < r->n_peers; i++) {
+        char *name = ps_xasprintf("%s@%s", ps_counter_name(r->peers[i].counter),
+                                  r->peers[i].peer);
+        json_object_set_new(attrs, name, json_integer(r->peers[i].value));
         free(name);
     }
     for (int i = 0; i < PS_N_GAUGES; i++) {

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "perfsight/peer.h"
 #include "util.h"
 
 /* Algorithm 2.  A middlebox is ReadBlocked if it spent longer in its input
@@ -116,6 +117,105 @@ measure(const struct ps_topo_tenant *tenant, const struct ps_topo_node *node,
     return NULL;
 }
 
+/* Output bytes and time to one successor, from per-peer counters. */
+struct peer_out {
+    double bytes, time;         /* Bytes, seconds. */
+    bool matched;
+};
+
+/* Sums the per-peer output counters of 'd' that go to 'node', marking in
+ * 'used' (one flag per peer counter) those it takes. */
+static struct peer_out
+out_to(const struct ps_delta *d, const struct ps_topo_node *node, bool *used)
+{
+    struct peer_out out = { 0, 0, false };
+    for (size_t i = 0; i < d->n_peers; i++) {
+        const struct ps_peer_delta *p = &d->peers[i];
+        struct ps_peer_addr addr;
+        if ((p->counter != PS_OUT_BYTES && p->counter != PS_OUT_TIME_NS)
+            || !ps_peer_addr_parse(p->peer, &addr)) {
+            continue;
+        }
+        for (size_t k = 0; k < node->n_addresses; k++) {
+            if (ps_peer_addr_match(&node->addresses[k], &addr)) {
+                if (p->counter == PS_OUT_BYTES) {
+                    out.bytes += p->delta;
+                } else {
+                    out.time += p->delta / 1e9;
+                }
+                out.matched = true;
+                used[i] = true;
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+/* Which successors a write-blocked middlebox waits on.  With per-peer
+ * output counters, a successor whose addresses the topology gives is
+ * waited on if the middlebox spent longer writing to it than its bytes
+ * take at capacity; the successors without addresses share what is left
+ * of the aggregate.  Without per-peer counters, every successor is, as
+ * in the paper. */
+static void
+find_waits(const struct ps_topo_tenant *t, struct ps_mb_verdict *v)
+{
+    const struct ps_topo_node *node = v->node;
+    const struct ps_delta *d = v->delta;
+
+    v->waits_on = ps_xcalloc(node->n_succ + 1, sizeof *v->waits_on);
+    for (size_t i = 0; i < d->n_peers; i++) {
+        v->by_peer |= (d->peers[i].counter == PS_OUT_BYTES
+                       || d->peers[i].counter == PS_OUT_TIME_NS);
+    }
+    if (!v->write_blocked || !v->by_peer) {
+        for (size_t j = 0; j < node->n_succ; j++) {
+            v->waits_on[j] = v->write_blocked;
+        }
+        return;
+    }
+
+    bool *used = ps_xcalloc(d->n_peers + 1, sizeof *used);
+    for (size_t j = 0; j < node->n_succ; j++) {
+        const struct ps_topo_node *s = &t->nodes[node->succ[j]];
+        if (s->n_addresses) {
+            struct peer_out out = out_to(d, s, used);
+            v->waits_on[j] = (out.matched
+                              && out.time > out.bytes / v->capacity);
+        }
+    }
+    double rest_bytes = v->b_out, rest_time = v->t_out;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        if (used[i]) {
+            if (d->peers[i].counter == PS_OUT_BYTES) {
+                rest_bytes -= d->peers[i].delta;
+            } else {
+                rest_time -= d->peers[i].delta / 1e9;
+            }
+        }
+    }
+    bool rest_waits = (rest_time > 0 && rest_time > rest_bytes / v->capacity);
+    for (size_t j = 0; j < node->n_succ; j++) {
+        if (!t->nodes[node->succ[j]].n_addresses) {
+            v->waits_on[j] = rest_waits;
+        }
+    }
+    free(used);
+}
+
+/* True if middlebox 'v' waits to write to the node with index 'idx'. */
+static bool
+waits_on(const struct ps_mb_verdict *v, size_t idx)
+{
+    for (size_t j = 0; j < v->node->n_succ; j++) {
+        if (v->node->succ[j] == idx) {
+            return v->waits_on[j];
+        }
+    }
+    return false;
+}
+
 static void
 add_cause(struct ps_rootcause *rc, const char *id, bool endpoint,
           const char *state, char *why)
@@ -205,7 +305,7 @@ find_overloaded(struct ps_rootcause *rc)
         const char *writer = NULL, *reader = NULL;
         for (size_t j = 0; j < node->n_pred; j++) {
             const struct ps_mb_verdict *p = measured(rc, node->pred[j]);
-            if (p && p->write_blocked && !writer) {
+            if (p && waits_on(p, i) && !writer) {
                 writer = p->node->id;
             }
         }
@@ -243,8 +343,9 @@ find_endpoints(struct ps_rootcause *rc)
 {
     const struct ps_topo_tenant *t = rc->tenant;
 
-    /* A sink: a middlebox waits to write although its measured successors
-     * all wait for input, so it waits on its unmeasured successors. */
+    /* A sink: a middlebox waits to write to it, and either its per-peer
+     * counters say so, or every measured successor it waits on waits for
+     * input (so no measured successor explains the wait). */
     for (size_t o = 0; o < t->n_order; o++) {
         const struct ps_mb_verdict *v = measured(rc, t->order[o]);
         if (!v || !v->write_blocked) {
@@ -253,20 +354,34 @@ find_endpoints(struct ps_rootcause *rc)
         bool all_read_blocked = true;
         for (size_t j = 0; j < v->node->n_succ; j++) {
             const struct ps_mb_verdict *s = measured(rc, v->node->succ[j]);
-            if (s && !s->read_blocked) {
+            if (s && v->waits_on[j] && !s->read_blocked) {
                 all_read_blocked = false;
             }
         }
-        for (size_t j = 0; all_read_blocked && j < v->node->n_succ; j++) {
+        for (size_t j = 0; j < v->node->n_succ; j++) {
             size_t s = v->node->succ[j];
-            if (!measured(rc, s)) {
-                add_cause(rc, t->nodes[s].id, true, "Overloaded",
-                          ps_xasprintf("%s is write-blocked (%.3f s writing "
-                                       "%.0f bytes, %.3f s at capacity) and "
-                                       "no measured successor of it takes "
-                                       "the blame", v->node->id, v->t_out,
-                                       v->b_out, v->b_out / v->capacity));
+            bool by_peer = v->by_peer && t->nodes[s].n_addresses;
+            if (measured(rc, s) || !v->waits_on[j]
+                || !(by_peer || all_read_blocked)) {
+                continue;
             }
+            char *why;
+            if (by_peer) {
+                bool *used = ps_xcalloc(v->delta->n_peers + 1, sizeof *used);
+                struct peer_out out = out_to(v->delta, &t->nodes[s], used);
+                free(used);
+                why = ps_xasprintf("%s is write-blocked on it: %.3f s "
+                                   "writing %.0f bytes to it (%.3f s at "
+                                   "capacity)", v->node->id, out.time,
+                                   out.bytes, out.bytes / v->capacity);
+            } else {
+                why = ps_xasprintf("%s is write-blocked (%.3f s writing "
+                                   "%.0f bytes, %.3f s at capacity) and no "
+                                   "measured successor of it takes the "
+                                   "blame", v->node->id, v->t_out, v->b_out,
+                                   v->b_out / v->capacity);
+            }
+            add_cause(rc, t->nodes[s].id, true, "Overloaded", why);
         }
     }
 
@@ -326,6 +441,7 @@ ps_rootcause_diagnose(const struct ps_topo_tenant *tenant,
             ps_rootcause_destroy(rc);
             return error;
         }
+        find_waits(tenant, &rc->mbs[i]);
     }
     find_overloaded(rc);
     find_endpoints(rc);
@@ -339,6 +455,9 @@ ps_rootcause_destroy(struct ps_rootcause *rc)
         free(rc->causes[i].why);
     }
     free(rc->causes);
+    for (size_t i = 0; i < rc->n_mbs; i++) {
+        free(rc->mbs[i].waits_on);
+    }
     free(rc->mbs);
     memset(rc, 0, sizeof *rc);
 }
@@ -376,6 +495,17 @@ ps_rootcause_to_json(const struct ps_rootcause *rc)
         json_object_set_new(m, "out_time_s", json_real(v->t_out));
         json_object_set_new(m, "out_time_at_capacity_s",
                             json_real(v->b_out / v->capacity));
+        json_t *waits = json_array();
+        for (size_t j = 0; j < v->node->n_succ; j++) {
+            if (v->waits_on[j]) {
+                const struct ps_topo_node *s
+                    = &rc->tenant->nodes[v->node->succ[j]];
+                json_array_append_new(waits, json_string(s->id));
+            }
+        }
+        json_object_set_new(m, "waits_on", waits);
+        json_object_set_new(m, "waits_by_peer",
+                            json_boolean(v->by_peer && v->write_blocked));
         json_array_append_new(mbs, m);
     }
     json_object_set_new(obj, "states", states);

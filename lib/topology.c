@@ -19,6 +19,7 @@ node_destroy(struct ps_topo_node *node)
     free(node->element);
     free(node->succ);
     free(node->pred);
+    free(node->addresses);
 }
 
 void
@@ -135,6 +136,65 @@ parse_hosts(const json_t *json, struct ps_topology *t)
     return NULL;
 }
 
+/* The optional "addresses" of a middlebox or endpoint. */
+static char *
+parse_addresses(const json_t *obj, struct ps_topo_node *node,
+                const char *where)
+{
+    const json_t *list = json_object_get(obj, "addresses");
+    if (!list) {
+        return NULL;
+    }
+    if (!json_is_array(list)) {
+        return ps_xasprintf("%s: field \"addresses\" must be an array of "
+                            "\"ADDR:PORT\" strings", where);
+    }
+    node->addresses = ps_xcalloc(json_array_size(list) + 1,
+                                 sizeof *node->addresses);
+    size_t i;
+    const json_t *a;
+    json_array_foreach (list, i, a) {
+        if (!json_is_string(a)
+            || !ps_peer_addr_parse(json_string_value(a),
+                                   &node->addresses[i])) {
+            return ps_xasprintf("%s: addresses[%zu] must be \"ADDR:PORT\", "
+                                "\"[ADDR6]:PORT\" or an address alone",
+                                where, i);
+        }
+        node->n_addresses++;
+    }
+    return NULL;
+}
+
+/* An entry of "endpoints": a node without counters, named to give its
+ * addresses. */
+static char *
+parse_endpoint(const json_t *e, struct ps_topo_tenant *tenant,
+               const char *where)
+{
+    char *error = NULL;
+    if (!json_is_object(e)) {
+        return ps_xasprintf("%s must be an object", where);
+    }
+    const char *id = get_string(e, "id", true, where, &error);
+    if (error) {
+        return error;
+    }
+    size_t dummy;
+    if (find_node(tenant, id, &dummy)) {
+        return ps_xasprintf("%s: \"%s\" is already a middlebox or an "
+                            "endpoint", where, id);
+    }
+    if (strchr(id, ':')) {
+        return ps_xasprintf("%s: endpoint id \"%s\" looks like an element; "
+                            "endpoints have no counters", where, id);
+    }
+    struct ps_topo_node *node = &tenant->nodes[tenant->n_nodes++];
+    memset(node, 0, sizeof *node);
+    node->id = ps_xstrdup(id);
+    return parse_addresses(e, node, where);
+}
+
 static char *
 parse_middlebox(const json_t *m, const struct ps_topology *t,
                 struct ps_topo_tenant *tenant, const char *where)
@@ -183,7 +243,7 @@ parse_middlebox(const json_t *m, const struct ps_topology *t,
     node->host = ps_xstrdup(host);
     node->element = ps_xstrdup(element);
     node->capacity_bps = capacity;
-    return NULL;
+    return parse_addresses(m, node, where);
 }
 
 /* Middlebox ids of every tenant but 'self', to catch a link that names
@@ -357,6 +417,7 @@ parse_tenant(const json_t *tj, const json_t *tenants, size_t self,
 
     const json_t *mbs = json_object_get(tj, "middleboxes");
     const json_t *links = json_object_get(tj, "links");
+    const json_t *endpoints = json_object_get(tj, "endpoints");
     if (!mbs || !json_is_array(mbs)) {
         error = ps_xasprintf("%s: field \"middleboxes\" must be an array",
                              where);
@@ -366,7 +427,12 @@ parse_tenant(const json_t *tj, const json_t *tenants, size_t self,
         error = ps_xasprintf("%s: field \"links\" must be an array", where);
         goto out;
     }
-    size_t max_nodes = json_array_size(mbs)
+    if (endpoints && !json_is_array(endpoints)) {
+        error = ps_xasprintf("%s: field \"endpoints\" must be an array",
+                             where);
+        goto out;
+    }
+    size_t max_nodes = json_array_size(mbs) + json_array_size(endpoints)
                        + 2 * (links ? json_array_size(links) : 0);
     tenant->nodes = ps_xcalloc(max_nodes + 1, sizeof *tenant->nodes);
 
@@ -381,8 +447,24 @@ parse_tenant(const json_t *tj, const json_t *tenants, size_t self,
         }
     }
     tenant->n_middleboxes = tenant->n_nodes;
+    json_array_foreach (endpoints, i, m) {
+        char *ewhere = ps_xasprintf("%s: endpoints[%zu]", where, i);
+        error = parse_endpoint(m, tenant, ewhere);
+        free(ewhere);
+        if (error) {
+            goto out;
+        }
+    }
     if (links) {
         error = parse_links(links, tenants, self, tenant, where);
+    }
+    for (size_t e = tenant->n_middleboxes; !error && e < tenant->n_nodes;
+         e++) {
+        const struct ps_topo_node *node = &tenant->nodes[e];
+        if (!node->n_succ && !node->n_pred) {
+            error = ps_xasprintf("%s: endpoint \"%s\" is in no link", where,
+                                 node->id);
+        }
     }
     if (!error) {
         error = sort_nodes(tenant, where);

@@ -207,6 +207,7 @@ same_sample(const struct ps_record *a, const struct ps_record *b)
         || a->has_counters != b->has_counters
         || a->has_gauges != b->has_gauges
         || a->n_reasons != b->n_reasons
+        || a->n_peers != b->n_peers
         || memcmp(a->counters, b->counters, sizeof a->counters)) {
         return false;
     }
@@ -218,6 +219,13 @@ same_sample(const struct ps_record *a, const struct ps_record *b)
     for (size_t i = 0; i < a->n_reasons; i++) {
         if (a->reasons[i].value != b->reasons[i].value
             || strcmp(a->reasons[i].name, b->reasons[i].name)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_peers; i++) {
+        if (a->peers[i].value != b->peers[i].value
+            || a->peers[i].counter != b->peers[i].counter
+            || strcmp(a->peers[i].peer, b->peers[i].peer)) {
             return false;
         }
     }
@@ -393,6 +401,41 @@ pick_start(const struct ps_window_builder *b, const struct slot *s)
     return best_dist <= w_ns / 2 ? best : SIZE_MAX;
 }
 
+/* Per-peer deltas, merged like the reasons: a peer new in the second
+ * sample, or one whose counter went down (its process restarted), counts
+ * from zero. */
+static void
+compute_peer_deltas(const struct ps_record *r0, const struct ps_record *r1,
+                    struct ps_delta *d)
+{
+    d->n_peers = 0;
+    d->peers = r1->n_peers ? ps_xmalloc(r1->n_peers * sizeof *d->peers)
+                           : NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < r1->n_peers; i++) {
+        const struct ps_peer_counter *end = &r1->peers[i];
+        int cmp = 1;
+        while (j < r0->n_peers) {
+            const struct ps_peer_counter *start = &r0->peers[j];
+            cmp = strcmp(start->peer, end->peer);
+            if (!cmp) {
+                cmp = (int) start->counter - (int) end->counter;
+            }
+            if (cmp >= 0) {
+                break;
+            }
+            j++;
+        }
+        uint64_t delta = end->value;
+        if (j < r0->n_peers && !cmp && r0->peers[j].value <= end->value) {
+            delta = end->value - r0->peers[j].value;
+        }
+        d->peers[d->n_peers++] = (struct ps_peer_delta) {
+            .peer = end->peer, .counter = end->counter, .delta = delta,
+        };
+    }
+}
+
 static void
 compute_delta(const struct ps_record *r0, const struct ps_record *r1,
               struct ps_delta *d)
@@ -441,6 +484,7 @@ compute_delta(const struct ps_record *r0, const struct ps_record *r1,
         d->reasons[d->n_reasons].delta = delta;
         d->n_reasons++;
     }
+    compute_peer_deltas(r0, r1, d);
 }
 
 /* The VM of an element that has none, from its id where DESIGN.md's naming
@@ -681,6 +725,7 @@ ps_window_destroy(struct ps_window *w)
     struct storage *st = w->storage_;
     for (size_t i = 0; i < w->n_deltas; i++) {
         free(w->deltas[i].reasons);
+        free(w->deltas[i].peers);
     }
     free(w->deltas);
     for (size_t i = 0; i < st->n; i++) {

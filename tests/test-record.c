@@ -185,9 +185,73 @@ test_bad_fields(void **state)
                  "range");
     expect_error(REC("\"capacity_bps\": null"), "capacity_bps must be a "
                  "number");
+    expect_error(REC("\"out_bytes@\": 3"), "lacks a peer after '@'");
+    expect_error(REC("\"out_time_ns@10.0.0.1:80\": -3"),
+                 "attrs.out_time_ns@10.0.0.1:80: -3 is negative");
+    expect_error(REC("\"out_bytes@10.0.0.1:80\": \"3\""),
+                 "attrs.out_bytes@10.0.0.1:80 must be a non-negative");
+    expect_error(REC("\"out_bytes@a\": 1, \"in_bytes@a\": 2, "
+                     "\"out_bytes@a\": 3"), "duplicate attribute \"out_bytes@a\"");
     /* The line of the record, not of the file's start. */
     expect_error(REC("") "\n" REC("") "\n" REC("\"in_bytes\": -2"),
                  "in.json:3: element \"tap:t:to_guest\": attrs.in_bytes");
+    (void) state;
+}
+
+/* "COUNTER@PEER" (DESIGN.md §3): stored sorted, back to JSON, and into
+ * window deltas; other names with '@' are unknown. */
+static void
+test_peer_counters(void **state)
+{
+    const char *text =
+        "{\"ts_ns\": 1000000000, \"host\": \"h\", \"element\": "
+        "\"middlebox:vm1:p\", \"type\": \"middlebox\", \"attrs\": {"
+        "\"out_bytes\": 10, \"out_time_ns@10.0.4.2:80\": 7, "
+        "\"out_bytes@10.0.4.2:80\": 5, \"out_bytes@10.0.3.2:80\": 100, "
+        "\"frobs@x\": 1}}\n"
+        "{\"ts_ns\": 2000000000, \"host\": \"h\", \"element\": "
+        "\"middlebox:vm1:p\", \"type\": \"middlebox\", \"attrs\": {"
+        "\"out_bytes\": 20, \"out_time_ns@10.0.4.2:80\": 9, "
+        "\"out_bytes@10.0.4.2:80\": 8, \"out_bytes@10.0.3.2:80\": 40, "
+        "\"in_bytes@[fd00::1]:9\": 3}}\n";
+    FILE *f = fmemopen((void *) text, strlen(text), "r");
+    struct ps_reader *rd = ps_reader_from_stream(f, "x");
+    struct ps_record r;
+    char *error = NULL;
+
+    assert_int_equal(ps_reader_next(rd, &r, &error), 1);
+    assert_int_equal(r.n_peers, 3);
+    assert_string_equal(r.peers[0].peer, "10.0.3.2:80");
+    assert_string_equal(r.peers[1].peer, "10.0.4.2:80");
+    assert_int_equal(r.peers[1].counter, PS_OUT_BYTES);
+    assert_int_equal(r.peers[1].value, 5);
+    assert_int_equal(r.peers[2].counter, PS_OUT_TIME_NS);
+
+    struct ps_record copy;
+    ps_record_clone(&copy, &r);
+    json_t *json = ps_record_to_json(&copy);
+    assert_int_equal(json_integer_value(json_object_get(
+        json_object_get(json, "attrs"), "out_time_ns@10.0.4.2:80")), 7);
+    assert_null(json_object_get(json_object_get(json, "attrs"), "frobs@x"));
+    json_decref(json);
+    ps_record_destroy(&copy);
+    ps_record_destroy(&r);
+    ps_reader_close(rd);
+    fclose(f);
+
+    struct ps_window *w = window_from_text(text, NULL, &error);
+    assert_non_null(w);
+    const struct ps_delta *d = ps_window_find(w, "h", "middlebox:vm1:p");
+    assert_non_null(d);
+    assert_int_equal(d->n_peers, 4);
+    /* Went down from 100 to 40: the process restarted, count from 0. */
+    assert_string_equal(d->peers[0].peer, "10.0.3.2:80");
+    assert_int_equal(d->peers[0].delta, 40);
+    assert_int_equal(d->peers[1].delta, 3);
+    assert_int_equal(d->peers[2].delta, 2);
+    assert_int_equal(d->peers[3].counter, PS_IN_BYTES);
+    assert_int_equal(d->peers[3].delta, 3);     /* New: from 0. */
+    ps_window_destroy(w);
     (void) state;
 }
 
@@ -269,6 +333,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_full_record),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_peer_counters),
         cmocka_unit_test(test_bad_json),
         cmocka_unit_test(test_bad_fields),
         cmocka_unit_test(test_unknown_attributes_ignored),

@@ -224,6 +224,106 @@ test_figure_12_shapes(void **state)
     (void) state;
 }
 
+/* Figure 12(d) with per-peer counters: "filter" writes to a server and to
+ * a log sink; the per-peer counters say which one it waits on. */
+struct peer_case {
+    double server_time, sink_time;      /* Seconds writing to each. */
+    bool per_peer;                      /* The element has them. */
+    bool sink_addressed;                /* The topology gives its address. */
+};
+
+static void
+run_peer_case(struct rc *rc, const struct peer_case *pc)
+{
+    struct text topo = { 0 }, rec = { 0 };
+    text_add(&topo,
+             "{\"tenants\": [{\"id\": \"t1\", \"middleboxes\": ["
+             "{\"id\": \"lb\", \"host\": \"hv1\", \"element\": "
+             "\"middlebox:lb\", \"capacity_bps\": %f}, "
+             "{\"id\": \"filter\", \"host\": \"hv1\", \"element\": "
+             "\"middlebox:filter\", \"capacity_bps\": %f, "
+             "\"addresses\": [\"10.0.2.2:8080\"]}], "
+             "\"endpoints\": [{\"id\": \"server\", \"addresses\": "
+             "[\"10.0.3.2:80\", \"[fd00::3]:80\"]}%s], "
+             "\"links\": [[\"client\", \"lb\"], [\"lb\", \"filter\"], "
+             "[\"filter\", \"server\"], [\"filter\", \"sink\"]]}]}",
+             CAPACITY_BPS, CAPACITY_BPS,
+             pc->sink_addressed
+             ? ", {\"id\": \"sink\", \"addresses\": [\"10.0.4.2\"]}" : "");
+    /* lb waits on filter; filter moves 2 MB to the server and 0.5 MB to
+     * the sink a second (0.2 s and 0.05 s at capacity). */
+    add_mb(&rec, "lb", WB, "");
+    for (int s = 0; s < 2; s++) {
+        struct text peers = { 0 };
+        if (pc->per_peer) {
+            text_add(&peers,
+                     ", \"out_bytes@10.0.3.2:80\": %lld, "
+                     "\"out_time_ns@10.0.3.2:80\": %lld, "
+                     "\"out_bytes@[::ffff:10.0.4.2]:2049\": %lld, "
+                     "\"out_time_ns@[::ffff:10.0.4.2]:2049\": %lld, "
+                     "\"in_bytes@10.0.3.2:80\": 5",
+                     1000LL + 2000000LL * s,
+                     (long long) (pc->server_time * 1e9) * s,
+                     300LL + 500000LL * s,
+                     (long long) (pc->sink_time * 1e9) * s);
+        }
+        add_record(&rec, s, "hv1", "middlebox:filter", "middlebox", "filter",
+                   "\"in_bytes\": %lld, \"out_bytes\": %lld, "
+                   "\"in_time_ns\": 0, \"out_time_ns\": %lld%s",
+                   2500000LL * s, 1300LL + 2500000LL * s,
+                   (long long) ((pc->server_time + pc->sink_time) * 1e9) * s,
+                   peers.s ? peers.s : "");
+        text_free(&peers);
+    }
+    json_error_t jerr;
+    json_t *json = json_loads(topo.s, 0, &jerr);
+    assert_non_null(json);
+    rc->topo = ps_topology_from_json(json, "topo", &rc->error);
+    json_decref(json);
+    assert_non_null(rc->topo);
+    rc->w = window_from_text(rec.s, NULL, &rc->error);
+    assert_non_null(rc->w);
+    rc->error = ps_rootcause_diagnose(&rc->topo->tenants[0], rc->w,
+                                      &rc->result);
+    assert_null(rc->error);
+    assert_int_equal(rc->result.mbs[1].state, PS_MB_WRITE_BLOCKED);
+    text_free(&topo);
+    text_free(&rec);
+}
+
+static void
+test_dag_per_peer(void **state)
+{
+    struct rc rc;
+
+    /* The slow sink alone. */
+    run_peer_case(&rc, &(struct peer_case) { 0.05, 0.8, true, true });
+    ASSERT_CAUSES(&rc.result, "sink:Overloaded");
+    assert_true(rc.result.mbs[1].by_peer);
+    rc_free(&rc);
+
+    /* The slow server alone. */
+    run_peer_case(&rc, &(struct peer_case) { 0.8, 0.01, true, true });
+    ASSERT_CAUSES(&rc.result, "server:Overloaded");
+    rc_free(&rc);
+
+    /* The sink's address unknown: it gets what the server's peers leave
+     * of the aggregate. */
+    run_peer_case(&rc, &(struct peer_case) { 0.05, 0.8, true, false });
+    ASSERT_CAUSES(&rc.result, "sink:Overloaded");
+    rc_free(&rc);
+    run_peer_case(&rc, &(struct peer_case) { 0.8, 0.01, true, false });
+    ASSERT_CAUSES(&rc.result, "server:Overloaded");
+    rc_free(&rc);
+
+    /* Without per-peer counters the two look the same: both named. */
+    run_peer_case(&rc, &(struct peer_case) { 0.05, 0.8, false, true });
+    ASSERT_CAUSES(&rc.result, "server:Overloaded", "sink:Overloaded");
+    assert_false(rc.result.mbs[1].by_peer);
+    rc_free(&rc);
+    (void) state;
+}
+
 static void
 test_both_blocked(void **state)
 {
@@ -376,6 +476,7 @@ main(void)
         cmocka_unit_test(test_busy_but_starved_is_not_root),
         cmocka_unit_test(test_join_where_the_paper_errs),
         cmocka_unit_test(test_figure_12_shapes),
+        cmocka_unit_test(test_dag_per_peer),
         cmocka_unit_test(test_both_blocked),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_capacity_from_record_and_override),

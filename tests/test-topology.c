@@ -7,6 +7,7 @@
 
 #include <config.h>
 #include "test-util.h"
+#include <sys/socket.h>
 #include <unistd.h>
 #include "perfsight/topology.h"
 
@@ -124,6 +125,77 @@ test_bad_topologies(void **state)
     expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": []}, "
                  "{\"id\": \"t\", \"middleboxes\": []}]}", "duplicate tenant "
                  "id \"t\"");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [{\"id\": "
+                 "\"a\", \"host\": \"h\", \"element\": \"middlebox:a\", "
+                 "\"addresses\": \"10.0.0.1:80\"}]}]}", "middleboxes[0]: field "
+                 "\"addresses\" must be an array");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [{\"id\": "
+                 "\"a\", \"host\": \"h\", \"element\": \"middlebox:a\", "
+                 "\"addresses\": [\"10.0.0.1:80\", \"server:80\"]}]}]}",
+                 "addresses[1] must be \"ADDR:PORT\"");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [" MB("a")
+                 "], \"endpoints\": {}}]}", "\"endpoints\" must be an array");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [" MB("a")
+                 "], \"endpoints\": [{\"id\": \"a\"}]}]}", "endpoints[0]: "
+                 "\"a\" is already a middlebox or an endpoint");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [" MB("a")
+                 "], \"endpoints\": [{\"addresses\": []}]}]}", "endpoints[0]: "
+                 "missing field \"id\"");
+    expect_error("{\"tenants\": [{\"id\": \"t\", \"middleboxes\": [" MB("a")
+                 "], \"endpoints\": [{\"id\": \"s\"}], \"links\": [[\"c\", "
+                 "\"a\"]]}]}", "endpoint \"s\" is in no link");
+    (void) state;
+}
+
+static void
+test_addresses(void **state)
+{
+    char *error = NULL;
+    struct ps_topology *t = parse(
+        "{\"tenants\": [{\"id\": \"t\", \"middleboxes\": ["
+        "{\"id\": \"a\", \"host\": \"hv1\", \"element\": \"middlebox:a\", "
+        "\"addresses\": [\"10.0.2.2:8080\"]}], "
+        "\"endpoints\": [{\"id\": \"sink\", \"addresses\": "
+        "[\"[fd00::4]:2049\", \"10.0.4.2\", \"::ffff:10.0.5.2\"]}], "
+        "\"links\": [[\"client\", \"a\"], [\"a\", \"sink\"], "
+        "[\"a\", \"server\"]]}]}", &error);
+    assert_null(error);
+    assert_non_null(t);
+    const struct ps_topo_tenant *tenant = &t->tenants[0];
+    assert_int_equal(tenant->n_middleboxes, 1);
+    assert_int_equal(tenant->n_nodes, 4);
+    assert_int_equal(tenant->nodes[0].n_addresses, 1);
+    assert_int_equal(tenant->nodes[0].addresses[0].port, 8080);
+
+    /* The endpoint listed comes before those only named in links. */
+    const struct ps_topo_node *sink = &tenant->nodes[1];
+    assert_string_equal(sink->id, "sink");
+    assert_false(sink->is_middlebox);
+    assert_int_equal(sink->n_addresses, 3);
+    assert_int_equal(sink->addresses[0].family, AF_INET6);
+    assert_int_equal(sink->addresses[1].port, 0);
+    assert_int_equal(sink->addresses[2].family, AF_INET);
+
+    struct ps_peer_addr peer;
+    assert_true(ps_peer_addr_parse("10.0.4.2:45000", &peer));
+    assert_true(ps_peer_addr_match(&sink->addresses[1], &peer));
+    assert_false(ps_peer_addr_match(&sink->addresses[0], &peer));
+    assert_true(ps_peer_addr_parse("[::ffff:10.0.4.2]:1", &peer));
+    assert_true(ps_peer_addr_match(&sink->addresses[1], &peer));
+    assert_true(ps_peer_addr_parse("[fd00:0::4]:2049", &peer));
+    assert_true(ps_peer_addr_match(&sink->addresses[0], &peer));
+    assert_true(ps_peer_addr_parse("[fd00::4]:2048", &peer));
+    assert_false(ps_peer_addr_match(&sink->addresses[0], &peer));
+    ps_topology_destroy(t);
+
+    static const char *const bad[] = {
+        "", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:8x",
+        "[fd00::1", "[fd00::1]8", "[10.0.0.1:80", "host:80", "1.2.3:4",
+        "[]:80", ":80",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_false(ps_peer_addr_parse(bad[i], &peer));
+    }
     (void) state;
 }
 
@@ -165,6 +237,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dag),
         cmocka_unit_test(test_bad_topologies),
+        cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_cycle_names_its_path),
         cmocka_unit_test(test_load_file_errors),
     };

@@ -69,6 +69,14 @@ struct ps_reason {
     uint64_t value;
 };
 
+/* One counter broken down by peer, "out_bytes@10.0.3.2:80" (DESIGN.md §3):
+ * a middlebox's bytes and time to or from one remote end. */
+struct ps_peer_counter {
+    char *peer;                 /* The part after '@': "ADDR:PORT". */
+    enum ps_counter counter;
+    uint64_t value;
+};
+
 /* One element's sample: the paper's <TimeStamp, Element, (attr, value)...>. */
 struct ps_record {
     int64_t ts_ns;              /* Sampling host's CLOCK_REALTIME. */
@@ -85,6 +93,9 @@ struct ps_record {
 
     struct ps_reason *reasons;  /* Sorted by name. */
     size_t n_reasons;
+
+    struct ps_peer_counter *peers;      /* Sorted by peer, then counter. */
+    size_t n_peers;
 
     int line;                   /* Line of the input it came from, or 0. */
 };

@@ -32,6 +32,11 @@ struct ps_mb_verdict {
     bool write_blocked;         /* t_out > b_out / C. */
     enum ps_mb_state state;     /* If both, the one with the larger share
                                  * of the window spent blocked. */
+    bool *waits_on;             /* Per node->succ[j]: write-blocked on it
+                                 * (by its per-peer counters where the
+                                 * element has them and the successor's
+                                 * addresses match, else all). */
+    bool by_peer;               /* The element has per-peer output. */
 };
 
 struct ps_root_cause {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include "perfsight/peer.h"
 
 /* A tenant's virtual network, where it runs and how to reach the agents
  * (DESIGN.md §4). */
@@ -26,6 +27,9 @@ struct ps_topo_node {
     char *host;                 /* Middleboxes only. */
     char *element;              /* Middleboxes only. */
     double capacity_bps;        /* Middleboxes only; 0 if not given. */
+    struct ps_peer_addr *addresses;     /* Where it is reached (§4), to
+                                         * map per-peer counters. */
+    size_t n_addresses;
     size_t *succ, n_succ;       /* Node indexes data flows to. */
     size_t *pred, n_pred;       /* Node indexes data flows from. */
 };

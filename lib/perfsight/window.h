@@ -20,6 +20,13 @@ struct ps_reason_delta {
     uint64_t delta;
 };
 
+/* One "COUNTER@PEER" delta. */
+struct ps_peer_delta {
+    const char *peer;
+    enum ps_counter counter;
+    uint64_t delta;
+};
+
 /* One element over the window. */
 struct ps_delta {
     const char *host;           /* Strings belong to the window. */
@@ -41,6 +48,10 @@ struct ps_delta {
 
     struct ps_reason_delta *reasons;    /* Sorted by name. */
     size_t n_reasons;
+
+    struct ps_peer_delta *peers;        /* Sorted by peer, then counter;
+                                         * those in the second sample. */
+    size_t n_peers;
 };
 
 /* An element that has no window: it appeared during it or vanished. */

@@ -294,6 +294,14 @@ ps_samples_take(struct ps_samples *samples, struct ps_record *r)
     for (size_t i = 0; i < r->n_reasons; i++) {
         ps_sample_add_reason(s, r->reasons[i].name, r->reasons[i].value);
     }
+    for (size_t i = 0; i < r->n_peers; i++) {
+        char *name = ps_xasprintf("%s@%s",
+                                  ps_counter_name(r->peers[i].counter),
+                                  r->peers[i].peer);
+        ps_sample_add_extra(s, arena_strdup(samples, name),
+                            r->peers[i].value);
+        free(name);
+    }
     ps_record_destroy(r);
     return s;
 }
