@@ -202,6 +202,21 @@ print_rootcause(const struct ps_rootcause *rc)
                v->t_in, v->b_in / v->capacity, v->t_out,
                v->b_out / v->capacity);
     }
+    for (size_t i = 0; i < rc->n_mbs; i++) {
+        const struct ps_mb_verdict *v = &rc->mbs[i];
+        if (!v->write_blocked || !v->by_peer) {
+            continue;
+        }
+        printf("  %s waits on (by its per-peer counters):", v->node->id);
+        size_t n = 0;
+        for (size_t j = 0; j < v->node->n_succ; j++) {
+            if (v->waits_on[j]) {
+                printf(" %s", rc->tenant->nodes[v->node->succ[j]].id);
+                n++;
+            }
+        }
+        printf("%s\n", n ? "" : " none of its successors");
+    }
 }
 
 int
