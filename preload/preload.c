@@ -42,11 +42,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 #include "perfsight/middlebox.h"
 
 /* glibc's _FORTIFY_SOURCE entry points, which programs built with it call
@@ -81,6 +84,7 @@ struct fdinfo {
     uint8_t nonblock;           /* O_NONBLOCK, as far as we saw it set. */
     uint8_t pending;            /* Last write fell short or would block. */
     int8_t peer;                /* Peer index in the segment, or -1. */
+    uint8_t queued;             /* In a thread's 'thread_queued'. */
 };
 
 /* Descriptors above this are not counted. */
@@ -116,6 +120,24 @@ static uint64_t second_ticks = 1000000000; /* Ticks in a second. */
  * other threads, a timer thread) adds nothing. */
 static __thread bool thread_did_io __attribute__((tls_model("initial-exec")));
 static __thread uint64_t thread_io_wait
+    __attribute__((tls_model("initial-exec")));
+
+/* Sockets this thread wrote a large buffer to whole (the kernel took
+ * every byte), whose bytes may still be on their way.  A slow successor
+ * hides behind a deep socket buffer: the middlebox's writes return at once
+ * and it then waits, with no write pending, for an answer that the
+ * successor cannot send before it has taken the data.  So after a long
+ * wait with no write pending, the library asks the kernel about these
+ * sockets: one that still holds bytes (SIOCOUTQ) waited to write all the
+ * wait; one whose last bytes were acknowledged during the wait
+ * (TCP_INFO's tcpi_last_ack_recv, in ms) waited to write until then.
+ * Small writes are left out: a peer's delayed acknowledgement of them
+ * would look like a wait. */
+#define N_QUEUED 16
+#define QUEUED_MIN_WRITE 16384
+static __thread int thread_queued[N_QUEUED]
+    __attribute__((tls_model("initial-exec")));
+static __thread int thread_n_queued
     __attribute__((tls_model("initial-exec")));
 
 /* The real functions. */
@@ -502,6 +524,11 @@ count_out(struct fdinfo *fi, ssize_t r, size_t want, int error, uint64_t t0)
 
     bool pending = (r < 0 ? error == EAGAIN || error == EWOULDBLOCK
                     : (size_t) r < want);
+    if (!pending && bytes >= QUEUED_MIN_WRITE && !fi->queued
+        && thread_n_queued < N_QUEUED) {
+        fi->queued = 1;
+        thread_queued[thread_n_queued++] = fi - fds;
+    }
     if (UNLIKELY(pending != fi->pending)) {
         int delta = pending ? 1 : -1;
         fi->pending = pending;
@@ -513,29 +540,83 @@ count_out(struct fdinfo *fi, ssize_t r, size_t want, int error, uint64_t t0)
     }
 }
 
+/* Of a wait of 'ns' that just ended, how long each direction's output
+ * side (and each downstream peer) waited for its peers to take what this
+ * thread wrote to its queued sockets, into 'out_ns' and 'peer_ns'.
+ * Forgets the sockets whose bytes are all delivered. */
+static void
+check_queued(uint64_t ns, uint64_t out_ns[PS_MB_N_DIRS],
+             uint64_t peer_ns[PS_MB_N_PEERS])
+{
+    int kept = 0;
+    for (int i = 0; i < thread_n_queued; i++) {
+        int fd = thread_queued[i];
+        struct fdinfo *fi = &fds[fd];
+        if (!fi->side || !fi->queued) {
+            continue;
+        }
+        int queued = 0;
+        uint64_t part = 0;
+        if (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+            part = ns;
+            thread_queued[kept++] = fd;
+        } else {
+            struct tcp_info info;
+            socklen_t len = sizeof info;
+            if (!getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len)
+                && len >= offsetof(struct tcp_info, tcpi_last_ack_recv)
+                          + sizeof info.tcpi_last_ack_recv) {
+                uint64_t since = info.tcpi_last_ack_recv * UINT64_C(1000000);
+                part = since < ns ? ns - since : 0;
+            }
+            fi->queued = 0;
+        }
+        enum ps_mb_dir dir = out_dir(fi);
+        out_ns[dir] = part > out_ns[dir] ? part : out_ns[dir];
+        if (fi->side == SIDE_DOWN && fi->peer >= 0
+            && part > peer_ns[fi->peer]) {
+            peer_ns[fi->peer] = part;
+        }
+    }
+    thread_n_queued = kept;
+}
+
 /* Adds a wait of 'ns' in poll/select/epoll to each direction: to its
- * output (and the pending peers') if a write of it is pending, else to its
- * input if it has an input socket open. */
+ * output (and the pending peers') if a write of it is pending, else the
+ * part its peers took to receive what it wrote to its output and the rest
+ * to its input, if it has an input socket open. */
 static void
 count_wait(uint64_t ns)
 {
     if (!ns) {
         return;
     }
+    uint64_t out_ns[PS_MB_N_DIRS] = { 0, 0 };
+    uint64_t peer_ns[PS_MB_N_PEERS] = { 0 };
+    if (thread_n_queued && ns > LONG_CALL_NS) {
+        check_queued(ns, out_ns, peer_ns);
+    }
+
     struct ps_mb_slot *slot = my_slot();
     for (int d = 0; d < PS_MB_N_DIRS; d++) {
-        if (__atomic_load_n(&n_pending[d], __ATOMIC_RELAXED) > 0) {
-            add(&slot->dir[d].out_time_ns, ns);
-            if (d == PS_MB_FWD) {
-                for (int p = 0; p < PS_MB_N_PEERS; p++) {
-                    if (__atomic_load_n(&n_peer_pending[p],
-                                        __ATOMIC_RELAXED) > 0) {
-                        add(&slot->peer[p].out_time_ns, ns);
-                    }
+        bool pending = __atomic_load_n(&n_pending[d], __ATOMIC_RELAXED) > 0;
+        uint64_t out = pending ? ns : out_ns[d];
+        if (out) {
+            add(&slot->dir[d].out_time_ns, out);
+        }
+        if (d == PS_MB_FWD) {
+            for (int p = 0; p < PS_MB_N_PEERS; p++) {
+                uint64_t peer_out
+                    = (__atomic_load_n(&n_peer_pending[p], __ATOMIC_RELAXED)
+                       > 0 ? ns : peer_ns[p]);
+                if (peer_out) {
+                    add(&slot->peer[p].out_time_ns, peer_out);
                 }
             }
-        } else if (__atomic_load_n(&n_input_open[d], __ATOMIC_RELAXED) > 0) {
-            add(&slot->dir[d].in_time_ns, ns);
+        }
+        if (out < ns
+            && __atomic_load_n(&n_input_open[d], __ATOMIC_RELAXED) > 0) {
+            add(&slot->dir[d].in_time_ns, ns - out);
         }
     }
 }
