@@ -69,7 +69,8 @@ tests_test_agent_metrics_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
 	tests/agent/live.sh tests/agent/ovs.sh tests/agent/qemu.sh \
 	tests/agent/qmp-query.py tests/agent/stalled-tap.py tests/agent/udp-flood.py \
-	.ci/middlebox.sh tests/middlebox/chain.sh
+	.ci/middlebox.sh tests/middlebox/lib.sh tests/middlebox/chain.sh \
+	tests/middlebox/dag.sh tests/middlebox/pipelined-put.py
 
 # Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
 # asserts nothing about time.

@@ -11,7 +11,9 @@
 #      network namespaces, under libperfsight-preload.so, diagnosed by the
 #      sanitized perfsight and perfsight-agent; with CI=true a missing
 #      program fails it
-#   4. bench/middlebox/bench.sh (optimised build), if present: figures,
+#   4. tests/middlebox/dag.sh: client -> pen -> nginx (mirror) -> server
+#      and log store, Figure 12(d)
+#   5. bench/middlebox/bench.sh (optimised build), if present: figures,
 #      not pass/fail
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
@@ -53,6 +55,10 @@ make -C "$top/_build/sanitized" -s check TESTS="tests/test-middlebox" \
 step "the chain, live (tests/middlebox/chain.sh)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 BUILD="$top/_build/sanitized" bash tests/middlebox/chain.sh
+
+step "a DAG with a log store, live (tests/middlebox/dag.sh)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+BUILD="$top/_build/sanitized" bash tests/middlebox/dag.sh
 
 if [ -f bench/middlebox/bench.sh ]; then
     step "benchmark, optimised build (bench/middlebox/bench.sh)"

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Uploads as fast as the chain takes them: HTTP/1.1 PUTs pipelined on one
+connection, so that a slow successor backs the chain up through its
+sockets (curl waits for each response before it sends the next request,
+which leaves the chain idle instead).  Runs until killed, or COUNT
+uploads.
+
+usage: pipelined-put.py HOST PORT SIZE [COUNT]"""
+
+import socket
+import sys
+import threading
+
+
+def main():
+    host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    count = int(sys.argv[4]) if len(sys.argv) > 4 else 1 << 62
+    sock = socket.create_connection((host, port))
+    body = b"\0" * size
+
+    def send():
+        for i in range(count):
+            sock.sendall(b"PUT /u%d HTTP/1.1\r\nHost: %s\r\n"
+                         b"Content-Length: %d\r\n\r\n"
+                         % (i % 4, host.encode(), size) + body)
+        sock.shutdown(socket.SHUT_WR)
+
+    threading.Thread(target=send, daemon=True).start()
+    # Responses are short; draining them keeps the server from stalling.
+    while sock.recv(65536):
+        pass
+
+
+if __name__ == "__main__":
+    main()
