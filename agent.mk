@@ -16,7 +16,8 @@ lib_libperfsight_sources_la_SOURCES = \
 	lib/sources/qmp.c \
 	lib/sources/softnet.c \
 	lib/sources/source.c \
-	lib/sources/sources.h
+	lib/sources/sources.h \
+	lib/sources/tcpinfo.c
 lib_libperfsight_sources_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBVIRT_CFLAGS)
 lib_libperfsight_sources_la_LIBADD = lib/libperfsight.la $(LIBMNL_LIBS)

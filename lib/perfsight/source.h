@@ -133,6 +133,8 @@ struct ps_source_env {
     const char *middlebox_dir;  /* Middlebox segments, NULL: /dev/shm. */
     const char *middlebox_vm;   /* VM of this host's middleboxes when
                                  * 'names' has no vm.HOST, NULL: host. */
+    const char *tcpinfo_programs;   /* Comma-separated process names the
+                                     * tcpinfo source reads, or NULL. */
     /* Says 'message' (about something the source found, such as a
      * segment of another layout version) to the operator; may be NULL.
      * A source says each message once while its cause lasts. */

@@ -33,6 +33,7 @@ const struct ps_source_class *const ps_source_classes[] = {
     &ps_ovs_class,
     &ps_qmp_class,
     &ps_middlebox_class,
+    &ps_tcpinfo_class,
     NULL,
 };
 

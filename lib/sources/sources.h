@@ -20,6 +20,7 @@ extern const struct ps_source_class ps_cpu_class;
 extern const struct ps_source_class ps_ovs_class;
 extern const struct ps_source_class ps_qmp_class;
 extern const struct ps_source_class ps_middlebox_class;
+extern const struct ps_source_class ps_tcpinfo_class;
 #ifdef HAVE_LIBVIRT
 extern const struct ps_source_class ps_libvirt_class;
 #endif
