@@ -79,7 +79,7 @@ backend be
 EOF
 run_mb h haproxy haproxy -db -f "$tmp/haproxy.cfg"
 
-start_agent vm1
+start_agent vm1 haproxy,tinyproxy
 
 cat >"$tmp/topology.json" <<EOF
 {"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:$port"}],
@@ -110,23 +110,8 @@ stop_upload() {
     sleep 1
 }
 
-# The kernel's view, for comparison (issue 10's part 5, not asserted):
-# TCP_INFO's chronographs of the sockets haproxy and tinyproxy send on,
-# as ss prints them (busy, rwnd_limited, sndbuf_limited since the
-# connection began).
-tcpinfo() {
-    local ns line
-    for ns in h:10.77.2.2:8888 t:10.77.3.2:80; do
-        line=$(ip netns exec "$id-${ns%%:*}" ss -tinH dst "${ns#*:}" \
-               | tr -s ' \t' ' ' | grep -o 'busy:[^ ]*\( rwnd_limited:[^ ]*\)\?\( sndbuf_limited:[^ ]*\)\?' \
-               | head -1 || true)
-        say "     tcp_info to ${ns#*:}: ${line:-none}"
-    done
-}
-
-# chain_check NAME LB PROXY CAUSES, after the kernel's view.
+# chain_check NAME LB PROXY CAUSES
 chain_check() {
-    tcpinfo
     if [ "$2" = any ]; then
         check "$1" "$tmp/topology.json" "" any
     else

@@ -58,7 +58,10 @@ for end in server:s:10.78.3.2 logstore:k:10.78.4.2; do
         listen $addr:80;
         root $tmp/www-$name;
         location / { dav_methods PUT; }"
-    ip netns exec "$id-$ns" nginx -c "$tmp/$name.conf" \
+    # Under another name, so that the TCP_INFO agent's "nginx" is the
+    # filter alone.
+    cp /usr/sbin/nginx "$tmp/nginx-$name"
+    ip netns exec "$id-$ns" "$tmp/nginx-$name" -c "$tmp/$name.conf" \
         -e "$tmp/$name/error.log" >"$tmp/$name.out" 2>&1 &
     pids+=($!)
 done
@@ -77,7 +80,7 @@ nginx_conf "$tmp/filter.conf" "
         }"
 run_mb f nginx nginx -c "$tmp/filter.conf" -e "$tmp/filter/error.log"
 run_mb l pen pen -f -r 10.78.1.2:8080 10.78.2.2:80
-start_agent vm1
+start_agent vm1 pen,nginx
 
 cat >"$tmp/topology.json" <<EOF
 {"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:$port"}],

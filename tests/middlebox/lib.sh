@@ -129,18 +129,41 @@ $2
 EOF
 }
 
-# start_agent VM: one perfsight-agent for the segments in $shm, on a free
-# port ($port), reporting them as VM's.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_agent() {                  # wait_agent PORT
+    for i in $(seq 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return
+        sleep 0.1
+    done
+}
+
+# start_agent VM PROGRAMS: two perfsight-agents reporting middleboxes as
+# VM's: one from the preload library's segments in $shm (on $port), and
+# one from the TCP_INFO of the processes named PROGRAMS (comma-separated,
+# on $tcp_port), the fallback source whose agreement with the first the
+# cases measure.
 start_agent() {
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     "$agent_bin" --sources=middlebox --listen="127.0.0.1:$port" --host=hv1 \
         --set=middlebox-dir="$shm" --set=middlebox-vm="$1" \
         >"$tmp/agent.out" 2>&1 &
     pids+=($!)
-    for i in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
-        sleep 0.1
-    done
+    tcp_port=$(free_port)
+    "$agent_bin" --sources=tcpinfo --listen="127.0.0.1:$tcp_port" --host=hv1 \
+        --set=tcpinfo-programs="$2" --set=middlebox-vm="$1" \
+        >"$tmp/agent-tcpinfo.out" 2>&1 &
+    pids+=($!)
+    wait_agent "$port"
+    wait_agent "$tcp_port"
+}
+
+# tcp_topology FILE: the topology FILE with the TCP_INFO agent instead.
+tcp_topology() {
+    sed "s|127.0.0.1:$port|127.0.0.1:$tcp_port|" "$1" >"${1%.json}-tcpinfo.json"
+    echo "${1%.json}-tcpinfo.json"
 }
 
 # all_alive: every process started is still running.
@@ -149,19 +172,36 @@ all_alive() {
         || { cat "$tmp"/*.out; echo "$me: a program died" >&2; exit 1; }
 }
 
+states_of() {                   # states_of JSON: "id=State ..."
+    jq -r '.tenants[0].states | to_entries | map("\(.key)=\(.value)")
+           | join(" ")' "$1"
+}
+causes_of() {                   # causes_of JSON: "id:State,..." sorted
+    jq -r '[.tenants[0].root_causes[] | "\(.id):\(.state)"] | sort
+           | join(",")' "$1"
+}
+
+agree_states=0 agree_causes=0 compared=0 compared_states=0
+
 # check NAME TOPOLOGY "ID=STATE ..." CAUSES: diagnoses live over $window
-# seconds; CAUSES is "id:State,..." sorted, or "any" to only print.
+# seconds; CAUSES is "id:State,..." sorted, or "any" to only print.  The
+# TCP_INFO agent's diagnosis over the same window is compared with it
+# (printed and tallied, not asserted).
 check() {
     local name=$1 topology=$2 states=$3 causes=$4
-    local out=$tmp/$name.json
+    local out=$tmp/$name.json tcp_out=$tmp/$name-tcpinfo.json
+    "$perfsight" diagnose rootcause --topology "$(tcp_topology "$topology")" \
+        --window "$window" --format json >"$tcp_out" \
+        2>"$tmp/$name-tcpinfo.err" &
+    local tcp_pid=$!
     "$perfsight" diagnose rootcause --topology "$topology" \
         --window "$window" --format json >"$out" 2>"$tmp/$name.err" || {
-        cat "$tmp/$name.err"; failures=$((failures + 1)); return; }
+        cat "$tmp/$name.err"; failures=$((failures + 1)); wait $tcp_pid
+        return; }
+    compare_tcpinfo "$name" "$out" "$tcp_out" "$tcp_pid" "$causes"
     local got_states got_causes mbps
-    got_states=$(jq -r '.tenants[0].states | to_entries
-                        | map("\(.key)=\(.value)") | join(" ")' "$out")
-    got_causes=$(jq -r '[.tenants[0].root_causes[] | "\(.id):\(.state)"]
-                        | sort | join(",")' "$out")
+    got_states=$(states_of "$out")
+    got_causes=$(causes_of "$out")
     mbps=$(jq '.tenants[0].middleboxes[0] | .out_bytes * 8 / .window_s
                / 1e6 | floor' "$out")
     local verdict="$got_states root_causes=$got_causes"
@@ -181,9 +221,46 @@ check() {
     fi
 }
 
-# finish: prints the agent's messages and the tally; exits.
+# compare_tcpinfo NAME PRELOAD-JSON TCPINFO-JSON PID EXPECTED-CAUSES: only
+# cases with an injected truth (not "any") count in the tallies.
+compare_tcpinfo() {
+    if ! wait "$4"; then
+        # The fallback source must give the elements, whatever it finds.
+        say "FAIL $1: no diagnosis from the TCP_INFO agent:" \
+            "$(tr '\n' ' ' <"$tmp/$1-tcpinfo.err")"
+        failures=$((failures + 1))
+        return
+    fi
+    [ "$5" != any ] || return 0
+    local a b n=0 same=0
+    for a in $(states_of "$2"); do
+        n=$((n + 1))
+        for b in $(states_of "$3"); do
+            [ "$a" = "$b" ] && same=$((same + 1))
+        done
+    done
+    compared=$((compared + 1))
+    compared_states=$((compared_states + n))
+    agree_states=$((agree_states + same))
+    local verdict="$(states_of "$3") root_causes=$(causes_of "$3")"
+    if [ "$(causes_of "$2")" = "$(causes_of "$3")" ]; then
+        agree_causes=$((agree_causes + 1))
+        say "     tcp_info agrees on the root cause ($same of $n states): $verdict"
+    else
+        say "     tcp_info differs ($same of $n states): $verdict"
+        jq -c '[.tenants[0].middleboxes[] | {id, in_bytes, in_time_s,
+                 in_time_at_capacity_s, out_bytes, out_time_s,
+                 out_time_at_capacity_s}]' "$3"
+    fi
+}
+
+# finish: prints the agents' messages and the tallies; exits.
 finish() {
     say "agent said: $(tr '\n' ' ' <"$tmp/agent.out")"
+    say "TCP_INFO agent said: $(tr '\n' ' ' <"$tmp/agent-tcpinfo.out")"
+    say "TCP_INFO agreement with the preload library: root causes" \
+        "$agree_causes of $compared cases, states $agree_states of" \
+        "$compared_states middleboxes"
     if [ $failures -gt 0 ]; then
         say "$failures case(s) failed"
         exit 1
