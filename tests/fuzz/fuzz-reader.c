@@ -8,7 +8,9 @@
  * as ps_window_from_file() does, for the last two samples and for a 10 s
  * window, each in the input's order and in reverse: records are accepted in
  * any order (DESIGN.md §3), so both orders must give the same window, or
- * both fail.  The contention diagnosis then runs on each window. */
+ * both fail.  The contention diagnosis then runs on each window, and the
+ * root-cause diagnosis on a fixed topology whose middleboxes have
+ * addresses, so that arbitrary per-peer counters meet them. */
 
 #include <config.h>
 #include <inttypes.h>
@@ -17,10 +19,24 @@
 #include "fuzz-window.h"
 #include "perfsight/contention.h"
 #include "perfsight/record.h"
+#include "perfsight/rootcause.h"
 #include "perfsight/rulebook.h"
 #include "perfsight/window.h"
 
 static struct ps_rulebook *rulebook;
+static struct ps_topology *topology;
+
+/* Elements the seed corpus and the dictionary name. */
+static const char topology_text[] =
+    "{\"tenants\": [{\"id\": \"t1\", \"middleboxes\": ["
+    "{\"id\": \"lb\", \"host\": \"hv1\", \"element\": \"middlebox:vm1:pen\", "
+    "\"capacity_bps\": 1e8, \"addresses\": [\"10.78.1.2:8080\"]}, "
+    "{\"id\": \"filter\", \"host\": \"hv1\", \"element\": "
+    "\"middlebox:vm1:nginx\", \"capacity_bps\": 1e8}], "
+    "\"endpoints\": [{\"id\": \"server\", \"addresses\": [\"10.78.3.2:80\", "
+    "\"[fd00::3]:80\"]}, {\"id\": \"logstore\", \"addresses\": [\"10.78.4.2\"]}], "
+    "\"links\": [[\"client\", \"lb\"], [\"lb\", \"filter\"], "
+    "[\"filter\", \"server\"], [\"filter\", \"logstore\"]]}]}";
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,6 +45,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     rulebook = ps_rulebook_load_default(&error);
     if (!rulebook) {
         fprintf(stderr, "%s\n", error);
+        abort();
+    }
+    json_error_t jerr;
+    json_t *json = json_loads(topology_text, 0, &jerr);
+    topology = json ? ps_topology_from_json(json, "fuzz", &error) : NULL;
+    json_decref(json);
+    if (!topology) {
         abort();
     }
     return 0;
@@ -108,6 +131,12 @@ compare_windows(const struct ps_window *a, const struct ps_window *b)
             SAME("reasons", !strcmp(x->reasons[j].name, y->reasons[j].name)
                  && x->reasons[j].delta == y->reasons[j].delta);
         }
+        SAME("peers", x->n_peers == y->n_peers);
+        for (size_t j = 0; j < x->n_peers; j++) {
+            SAME("peers", !strcmp(x->peers[j].peer, y->peers[j].peer)
+                 && x->peers[j].counter == y->peers[j].counter
+                 && x->peers[j].delta == y->peers[j].delta);
+        }
         SAME("vm", !x->vm == !y->vm && (!x->vm || !strcmp(x->vm, y->vm)));
         SAME("tenant", !x->tenant == !y->tenant
              && (!x->tenant || !strcmp(x->tenant, y->tenant)));
@@ -123,6 +152,15 @@ diagnose(const struct ps_window *w)
     ps_contention_diagnose(rulebook, w, &report);
     json_decref(ps_contention_report_to_json(&report));
     ps_contention_report_destroy(&report);
+
+    struct ps_rootcause rc;
+    char *error = ps_rootcause_diagnose(&topology->tenants[0], w, &rc);
+    if (error) {
+        free(error);
+    } else {
+        json_decref(ps_rootcause_to_json(&rc));
+        ps_rootcause_destroy(&rc);
+    }
 }
 
 int

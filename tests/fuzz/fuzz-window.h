@@ -28,6 +28,14 @@ fuzz_check_window(const struct ps_window *w)
                 abort();
             }
         }
+        /* Peer counters sorted by peer and counter, each once. */
+        for (size_t j = 1; j < d->n_peers; j++) {
+            int cmp = strcmp(d->peers[j - 1].peer, d->peers[j].peer);
+            if (cmp > 0 || (!cmp && d->peers[j - 1].counter
+                                    >= d->peers[j].counter)) {
+                abort();
+            }
+        }
         ps_delta_rate(d, PS_IN_PACKETS);
         ps_delta_packet_loss(d);
         ps_delta_throughput_bps(d);
