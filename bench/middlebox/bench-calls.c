@@ -18,6 +18,8 @@
  *                 data), per call
  *   stamp-rdtsc   one rdtsc (x86), for comparison: what a timed call pays
  *   stamp-clock   one clock_gettime(CLOCK_MONOTONIC) (vDSO), twice per call
+ *   stamp-coarse  one clock_gettime(CLOCK_MONOTONIC_COARSE), the library's
+ *                 default clock
  *
  * Usage: bench-calls [N [RUNS [TEST]]]: TEST alone if given (for
  * callgrind, which counts the instructions of the whole run). */
@@ -51,6 +53,14 @@ now_ns(void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t
+coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void
 die(const char *what)
 {
@@ -75,7 +85,7 @@ cmp_double(const void *a_, const void *b_)
 }
 
 enum test { RECV_EAGAIN, SEND_RECV, SEND_RECV_BLOCKING, POLL0, RDTSC,
-            CLOCK };
+            CLOCK, COARSE };
 
 /* Returns ns per call of one run. */
 static double
@@ -108,6 +118,9 @@ run(enum test test, int up, int down, long n)
         case CLOCK:
             sink += now_ns();
             break;
+        case COARSE:
+            sink += coarse_ns();
+            break;
         case POLL0: {
             struct pollfd pfd = { .fd = up, .events = POLLIN };
             if (recv(up, &c, 1, 0) != -1 || errno != EAGAIN) {
@@ -122,6 +135,7 @@ run(enum test test, int up, int down, long n)
     }
     int calls = (test == SEND_RECV || test == SEND_RECV_BLOCKING
                  || test == POLL0 ? 2 : 1);
+    (void) sink;
     return (double) (now_ns() - t0) / n / calls;
 }
 
@@ -166,6 +180,7 @@ main(int argc, char *argv[])
         { POLL0, "recv-poll", 1 },
         { RDTSC, "stamp-rdtsc", 1 },
         { CLOCK, "stamp-clock", 1 },
+        { COARSE, "stamp-coarse", 1 },
     };
     for (size_t t = 0; t < sizeof tests / sizeof tests[0]; t++) {
         if (only && strcmp(only, tests[t].name)) {
