@@ -5,7 +5,8 @@
 # (tools/testing/selftests/drivers/net/virtio_net/), the txflood helper,
 # and an init that
 #   - brings up eth0 with ps.ip= (default 10.0.0.2/24) and eth1 without an
-#     address, and serves "ethtool -S eth0" on TCP port 7000 (busybox nc);
+#     address, and serves "ethtool -S eth0", the packets eth0 received and
+#     the softirq time on TCP port 7000 (busybox nc);
 #   - prints PERFSIGHT-GUEST-READY, waits until it can ping ps.peer=
 #     (default 10.0.0.1);
 #   - unless ps.test=0, runs the kselftest (eth0 and the peer; the
@@ -39,9 +40,14 @@ gcc -O2 -static -o "$tmp/bin/txflood" "$HERE/txflood.c"
 cp "$kst" "$tmp/bin/virtio_net_counters.sh"
 chmod +x "$tmp/bin/virtio_net_counters.sh"
 
+# what the host reads on port 7000: eth0's counters, the packets the
+# stack got from it, and the CPU's softirq time (USER_HZ ticks, precise
+# with CONFIG_IRQ_TIME_ACCOUNTING) for bench/linux/bench.sh
 cat > "$tmp/bin/dumpstats" <<'DUMP'
 #!/bin/sh
 ethtool -S eth0
+echo "eth0_rx_packets: $(cat /sys/class/net/eth0/statistics/rx_packets)"
+echo "softirq_ticks: $(awk '$1 == "cpu" { print $8 }' /proc/stat)"
 DUMP
 chmod +x "$tmp/bin/dumpstats"
 
