@@ -16,14 +16,14 @@
 # TCG; the ratio is what matters.
 #
 # usage: bench/linux/bench.sh   (root; builds both kernels if needed)
-# env:   FLOOD_SECONDS (default 6), REPS (2), PATCHED_KERNEL,
+# env:   FLOOD_SECONDS (default 6), REPS (3), PATCHED_KERNEL,
 #        UNPATCHED_KERNEL, QEMU to skip building.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 FLOOD_SECONDS=${FLOOD_SECONDS:-6}
-REPS=${REPS:-2}
+REPS=${REPS:-3}
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (netns, tap)" >&2; exit 77; }
 PATCHED=${PATCHED_KERNEL:-$("$ROOT/build-aux/linux-build" binary)}
@@ -79,7 +79,7 @@ while True:
     data += d
 st = dict(l.strip().split(": ", 1) for l in data.decode().splitlines()
           if ": " in l)
-print(st["softirq_ticks"], st["eth0_rx_packets"])
+print(st["softirq_ticks"], st["eth0_rx_packets"], st["eth0_rx_irqs"])
 PY
 }
 
@@ -87,7 +87,8 @@ PY
 ip netns add "$NS"
 nsx ip link set lo up
 
-# run KERNEL: boot, flood, print "instructions-per-packet packets"
+# run KERNEL: boot, flood, print "instructions-per-packet packets sent
+# packets-per-interrupt"
 run() {
     local kernel=$1 before after sent
     : > "$TMP/console.log"
@@ -113,20 +114,21 @@ run() {
     stop_qemu
     python3 - $before $after "$sent" <<'PY'
 import sys
-t0, p0, t1, p1, sent = map(int, sys.argv[1:])
+t0, p0, i0, t1, p1, i1, sent = map(int, sys.argv[1:])
 pkts = p1 - p0
 # USER_HZ is 100: a tick is 10 ms of virtual time, 1e7 instructions
-print("%.0f %d %d" % ((t1 - t0) * 1e7 / max(pkts, 1), pkts, sent))
+print("%.0f %d %d %.1f" % ((t1 - t0) * 1e7 / max(pkts, 1), pkts, sent,
+                           pkts / max(i1 - i0, 1)))
 PY
 }
 
 declare -a unp=() pat=()
 for r in $(seq 1 "$REPS"); do
-    read -r ipp pk sent < <(run "$UNPATCHED")
-    say "run $r unpatched: $ipp instructions/packet ($pk of $sent packets received)"
+    read -r ipp pk sent ppi < <(run "$UNPATCHED")
+    say "run $r unpatched: $ipp instructions/packet ($pk of $sent packets received, $ppi a receive interrupt)"
     unp+=("$ipp")
-    read -r ipp pk sent < <(run "$PATCHED")
-    say "run $r patched:   $ipp instructions/packet ($pk of $sent packets received)"
+    read -r ipp pk sent ppi < <(run "$PATCHED")
+    say "run $r patched:   $ipp instructions/packet ($pk of $sent packets received, $ppi a receive interrupt)"
     pat+=("$ipp")
 done
 python3 - "${unp[*]}" "${pat[*]}" <<'PY'
@@ -139,4 +141,6 @@ print("bench: linux virtio_net receive path, instructions per received "
       % len(u))
 print("bench:   unpatched %.0f   patched %.0f   ratio %.3f"
       % (mu, mp, mp / mu))
+print("bench:   spread: unpatched %.0f-%.0f, patched %.0f-%.0f"
+      % (min(u), max(u), min(p), max(p)))
 PY

@@ -48,6 +48,7 @@ cat > "$tmp/bin/dumpstats" <<'DUMP'
 ethtool -S eth0
 echo "eth0_rx_packets: $(cat /sys/class/net/eth0/statistics/rx_packets)"
 echo "softirq_ticks: $(awk '$1 == "cpu" { print $8 }' /proc/stat)"
+echo "eth0_rx_irqs: $(awk '/virtio0-input/ { n += $2 } END { print n + 0 }' /proc/interrupts)"
 DUMP
 chmod +x "$tmp/bin/dumpstats"
 
