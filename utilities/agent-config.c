@@ -56,6 +56,8 @@ agent_config_destroy(struct agent_config *c)
     free((char *) c->env.libvirt_uri);
     free((char *) c->env.middlebox_dir);
     free((char *) c->env.middlebox_vm);
+    free((char *) c->env.guest_dir);
+    free((char *) c->env.guest_port);
     ps_names_destroy(c->env.names);
     ps_netclass_destroy(c->env.netclass);
     memset(c, 0, sizeof *c);
@@ -120,6 +122,8 @@ string_setting(struct agent_config *c, const char *key)
         { "libvirt-uri", (char **) &c->env.libvirt_uri },
         { "middlebox-dir", (char **) &c->env.middlebox_dir },
         { "middlebox-vm", (char **) &c->env.middlebox_vm },
+        { "guest-dir", (char **) &c->env.guest_dir },
+        { "guest-port", (char **) &c->env.guest_port },
     };
     for (size_t i = 0; i < PS_ARRAY_SIZE(table); i++) {
         if (!strcmp(key, table[i].key)) {

@@ -1,0 +1,51 @@
+# perfsight-guestd, the guest's exporter, and the tests of the agent's
+# guest source (issue 11).
+# Copyright (c) 2026 The PerfSight developers.
+# SPDX-License-Identifier: Apache-2.0
+
+# Static, so that it runs in any guest (an initramfs holds it alone): it
+# is built from the sources it needs rather than from the libraries, which
+# link libmnl, libvirt, libcurl and simdjson.  No sanitizers (they do not
+# link statically); the unit tests run its code under them instead.
+# --gc-sections drops the parts of source.c and record.c it never calls
+# (the class table, the record reader).
+sbin_PROGRAMS = utilities/perfsight-guestd
+utilities_perfsight_guestd_SOURCES = \
+	utilities/perfsight-guestd.c \
+	utilities/guestd-answer.c \
+	utilities/guestd-answer.h \
+	utilities/guestd-vnic.c \
+	utilities/guestd-vnic.h \
+	lib/sources/guest-parse.c \
+	lib/sources/middlebox.c \
+	lib/sources/softnet.c \
+	lib/sources/source.c \
+	lib/element.c \
+	lib/json-jansson.c \
+	lib/middlebox.c \
+	lib/record.c \
+	lib/util.c
+utilities_perfsight_guestd_CFLAGS = $(WARNING_FLAGS) \
+	-ffunction-sections -fdata-sections
+utilities_perfsight_guestd_LDFLAGS = -all-static -Wl,--gc-sections
+utilities_perfsight_guestd_LDADD = $(JANSSON_LIBS) -lpthread -lm
+
+dist_man_MANS += docs/perfsight-guestd.8
+EXTRA_DIST += docs/guest.md
+
+# Unit tests: the host's parser of answers, guestd's ethtool mapping and
+# its answers read back by the host's parser.
+check_PROGRAMS += tests/test-guest
+TESTS += tests/test-guest
+tests_test_guest_SOURCES = tests/test-guest.c utilities/guestd-answer.c \
+	utilities/guestd-vnic.c $(TEST_UTIL)
+tests_test_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
+tests_test_guest_CFLAGS = $(TEST_CFLAGS)
+tests_test_guest_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
+
+# Integration tests (root, a VM): from .ci/guest.sh.
+dist_noinst_SCRIPTS += .ci/guest.sh tests/guest/e2e.sh \
+	tests/guest/hostile.sh tests/guest/hostile-peer.py \
+	tests/guest/mkinitramfs.sh tests/guest/check.py
+noinst_PROGRAMS += tests/guest/relay
+tests_guest_relay_SOURCES = tests/guest/relay.c
