@@ -146,7 +146,8 @@ test_refused(void **state)
         { HDR "{\"type\":\"vnic\",\"id\":\"eth0:rx\",\"attrs\":{},"
           "\"vm\":\"vm2\"}\n" END1, "exactly" },
         { HDR "{\"type\":\"vnic\",\"id\":\"eth0:rx\"}\n" END1, "exactly" },
-        { HDR "[1,2]\n" END1, "exactly" },
+        { HDR "[1,2]\n" END1, "not a JSON object line" },
+        { HDR " {}\n" END1, "not a JSON object line" },
         { HDR EL("vnic", "eth0:rx", "\"drops\":-1") END1,
           "non-negative integer" },
         { HDR EL("vnic", "eth0:rx", "\"drops\":1.5") END1,
@@ -257,9 +258,13 @@ test_scan(void **state)
     assert_int_equal(ps_guest_answer_scan(b, strlen(b), &off, &len), EPROTO);
     free(b);
 
+    /* Garbage is refused at its first line, without waiting for more. */
+    off = 0;
+    assert_int_equal(ps_guest_answer_scan("HELLO\n", 6, &off, &len), EPROTO);
+
     char *flood = ps_xcalloc(1, PS_GUEST_MAX_ANSWER + 2);
     for (size_t i = 0; i <= PS_GUEST_MAX_ANSWER; i++) {
-        flood[i] = i % 100 == 99 ? '\n' : 'x';
+        flood[i] = i % 100 == 99 ? '\n' : i % 100 ? 'x' : '{';
     }
     off = 0;
     assert_int_equal(ps_guest_answer_scan(flood, PS_GUEST_MAX_ANSWER + 1,

@@ -255,7 +255,12 @@ ps_guest_parse_answer(const char *text, size_t len, uint32_t seq,
             break;
         }
         json_error_t jerr;
-        json_t *json = json_loadb(p, llen, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *json = (*p == '{'
+                        ? json_loadb(p, llen, JSON_REJECT_DUPLICATES, &jerr)
+                        : NULL);
+        if (*p != '{') {
+            snprintf(jerr.text, sizeof jerr.text, "not a JSON object line");
+        }
         p = nl + 1;
         if (!json) {
             error = fail(errp, line, "not JSON: %s", jerr.text);
@@ -319,6 +324,9 @@ ps_guest_answer_scan(const char *text, size_t len, size_t *offsetp,
             break;
         }
         size_t next = nl - text + 1;
+        if (text[off] != '{') {
+            return EPROTO;      /* Not a line of the protocol. */
+        }
         if (!strncmp(text + off, "{\"end\"", 6)) {
             *answer_lenp = next;
             *offsetp = next;

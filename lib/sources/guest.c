@@ -329,13 +329,14 @@ receive(struct guest_source *s, struct guest_conn *c, int64_t now,
         why = ps_xasprintf("answer or line over the bounds (%d bytes, "
                            "lines of %d)", PS_GUEST_MAX_ANSWER,
                            PS_GUEST_MAX_LINE);
-    } else if (error) {
-        why = ps_xstrdup("data after the end marker");
-    } else if (ps_guest_parse_answer(c->buf, answer_len, s->seq, c->vm,
-                                     samples, &why)) {
+    } else if (ps_guest_parse_answer(c->buf, error ? c->len : answer_len,
+                                     s->seq, c->vm, samples, &why)) {
+        /* The parser says what is wrong, where the scan stopped. */
         char *full = ps_xasprintf("bad answer: %s", why);
         free(why);
         why = full;
+    } else if (error) {
+        why = ps_xstrdup("bad answer");     /* Not reached: a safety net. */
     }
     if (why) {
         cut_off(s, c, now, why);

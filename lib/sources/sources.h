@@ -121,7 +121,9 @@ int ps_guest_parse_answer(const char *text, size_t len, uint32_t seq,
  * far, from '*offsetp' (0 at first; it advances over complete lines).
  * Returns 0 with the answer's length in '*answer_lenp' when the end line
  * is the last thing received, EAGAIN if it has not come yet, EPROTO if
- * bytes follow it, EMSGSIZE if the answer or a line is over the bounds. */
+ * bytes follow it or a line does not start with "{" (then
+ * ps_guest_parse_answer() of all of it says why), EMSGSIZE if the answer
+ * or a line is over the bounds. */
 int ps_guest_answer_scan(const char *text, size_t len, size_t *offsetp,
                          size_t *answer_lenp);
 
