@@ -46,6 +46,14 @@ tests_test_guest_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 # Integration tests (root, a VM): from .ci/guest.sh.
 dist_noinst_SCRIPTS += .ci/guest.sh tests/guest/e2e.sh \
 	tests/guest/hostile.sh tests/guest/hostile-peer.py \
-	tests/guest/mkinitramfs.sh tests/guest/check.py
-noinst_PROGRAMS += tests/guest/relay
+	tests/guest/mkinitramfs.sh tests/guest/check.py tests/guest/ctl.py \
+	tests/guest/relay-traffic.py
+# The guest's middlebox and transmitter, without sanitizers: they run in
+# the guest, the relay under the preload library.
+noinst_PROGRAMS += tests/guest/relay tests/guest/udpflood
 tests_guest_relay_SOURCES = tests/guest/relay.c
+tests_guest_relay_CFLAGS = $(WARNING_FLAGS)
+tests_guest_relay_LDFLAGS =
+tests_guest_udpflood_SOURCES = tests/guest/udpflood.c
+tests_guest_udpflood_CFLAGS = $(WARNING_FLAGS)
+tests_guest_udpflood_LDFLAGS =
