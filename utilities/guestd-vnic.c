@@ -170,10 +170,6 @@ static int
 sample_dev(int fd, const char *dev, struct ps_samples *samples)
 {
     struct ifreq ifr;
-    struct {
-        struct ethtool_sset_info hdr;
-        uint32_t lengths[1];
-    } sset;
     int error = 0;
 
     if (strlen(dev) >= sizeof ifr.ifr_name) {
@@ -181,14 +177,19 @@ sample_dev(int fd, const char *dev, struct ps_samples *samples)
     }
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, dev);
-    memset(&sset, 0, sizeof sset);
-    sset.hdr.cmd = ETHTOOL_GSSET_INFO;
-    sset.hdr.sset_mask = UINT64_C(1) << ETH_SS_STATS;
-    ifr.ifr_data = (void *) &sset;
+    /* One string set asked: one length back. */
+    struct ethtool_sset_info *sset = ps_xcalloc(1, sizeof *sset
+                                                + sizeof(uint32_t));
+    sset->cmd = ETHTOOL_GSSET_INFO;
+    sset->sset_mask = UINT64_C(1) << ETH_SS_STATS;
+    ifr.ifr_data = (void *) sset;
     if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-        return errno;
+        error = errno;
+        free(sset);
+        return error;
     }
-    uint32_t n = sset.hdr.sset_mask ? sset.lengths[0] : 0;
+    uint32_t n = sset->sset_mask ? sset->data[0] : 0;
+    free(sset);
     if (!n || n > 65536) {
         return 0;
     }
