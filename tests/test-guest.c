@@ -335,16 +335,17 @@ test_vnic_stock(void **state)
 static void
 test_vnic_patched(void **state)
 {
-    /* The counters of the patched driver (patches/linux), by suffix. */
+    /* The patched driver (patches/linux, docs/linux.md), two queues. */
     static const char *const patched[][2] = {
-        { "rx_queue_0_packets", "10" }, { "rx_queue_0_poll_time_ns", "500" },
-        { "rx_queue_0_drops_no_buffer", "2" },
-        { "rx_queue_0_drops_xdp", "1" },
-        { "rx_queue_0_refill_failures", "4" },
-        { "rx_queue_1_drops_no_buffer", "3" },
-        { "tx_queue_0_packets", "10" }, { "tx_queue_0_xmit_time_ns", "700" },
-        { "tx_queue_0_drops_ring_full", "5" }, { "tx_queue_0_stops", "6" },
-        { "tx_queue_0_wakes", "6" }, { "tx_queue_0_stopped_time_ns", "900" },
+        { "rx_queue_0_packets", "10" }, { "rx_queue_0_bytes", "600" },
+        { "rx_queue_0_drops", "4" }, { "rx_queue_0_poll_ns", "500" },
+        { "rx_queue_0_alloc_fail", "7" },
+        { "rx_queue_0_drop_short", "1" }, { "rx_queue_0_drop_length", "2" },
+        { "rx_queue_0_drop_frame", "1" }, { "rx_queue_0_drop_nomem", "1" },
+        { "rx_queue_1_poll_ns", "100" }, { "rx_queue_1_drop_nomem", "1" },
+        { "tx_queue_0_packets", "10" }, { "tx_queue_0_xmit_ns", "700" },
+        { "tx_queue_0_stop", "6" }, { "tx_queue_0_wake", "5" },
+        { "tx_queue_0_stop_ns", "900" }, { "tx_queue_0_drop_xmit", "3" },
         { "tx_queue_x_packets", "1" }, { "tx_queue_0_", "1" },
     };
     struct ps_samples samples;
@@ -354,17 +355,22 @@ test_vnic_patched(void **state)
     assert_int_equal(map("ens3", patched, PS_ARRAY_SIZE(patched), &samples),
                      2);
     const struct ps_sample *rx = find(&samples, "ens3:rx");
-    assert_int_equal(rx->record.counters[PS_IN_TIME_NS], 500);
-    assert_int_equal(reason(rx, "no_buffer"), 5);
-    assert_int_equal(reason(rx, "xdp"), 1);
+    assert_int_equal(rx->record.counters[PS_IN_TIME_NS], 600);
+    assert_int_equal(reason(rx, "short"), 1);
+    assert_int_equal(reason(rx, "length"), 2);
+    assert_int_equal(reason(rx, "frame"), 1);
+    assert_int_equal(reason(rx, "nomem"), 2);
+    /* "drops" (4) leaves out the short and frame drops. */
     assert_int_equal(rx->record.counters[PS_DROPS], 6);
-    assert_int_equal(extra(rx, "refill_failures"), 4);
+    assert_int_equal(extra(rx, "alloc_fail"), 7);
     const struct ps_sample *tx = find(&samples, "ens3:tx");
     assert_int_equal(tx->record.counters[PS_OUT_TIME_NS], 700);
     assert_int_equal(tx->record.counters[PS_OUT_PACKETS], 10);
-    assert_int_equal(reason(tx, "ring_full"), 5);
-    assert_int_equal(tx->record.counters[PS_DROPS], 5);
-    assert_int_equal(extra(tx, "stopped_time_ns"), 900);
+    assert_int_equal(reason(tx, "xmit"), 3);
+    assert_int_equal(tx->record.counters[PS_DROPS], 3);
+    assert_int_equal(extra(tx, "stop"), 6);
+    assert_int_equal(extra(tx, "wake"), 5);
+    assert_int_equal(extra(tx, "stop_ns"), 900);
     ps_samples_destroy(&samples);
 }
 
