@@ -5,7 +5,8 @@ perfsight-guestd --once) agree with the guest within one sample: every
 counter the guest reports lies between the agent's two samples.  The
 flood reached the guest's vNIC and backlog, the guest transmitted, and the
 relay under the preload library is a middlebox element of VM that read at
-least MB_BYTES."""
+least MB_BYTES.  With the patched driver, its time counters moved and the
+transmit queue stopped (the guest sent faster than the ring drained)."""
 import json
 import sys
 
@@ -61,3 +62,14 @@ assert rx["in_packets"] > 1000, rx
 assert tx["out_packets"] > 1000, tx
 assert bl["in_packets"] > 1000, bl
 assert mb["in_bytes"] >= mb_bytes and mb["out_bytes"] >= mb_bytes, mb
+if "in_time_ns" in rx:
+    # The patched driver (docs/linux.md): time in the receive poll and in
+    # start_xmit, and the transmitter outran the ring: the queue stopped.
+    print("e2e: patched driver: rx poll %.1f ms, tx xmit %.1f ms, tx queue"
+          " stopped %d times for %.1f ms" % (
+              rx["in_time_ns"] / 1e6, tx["out_time_ns"] / 1e6, tx["stop"],
+              tx["stop_ns"] / 1e6))
+    assert rx["in_time_ns"] > 0 and tx["out_time_ns"] > 0, (rx, tx)
+    assert tx["stop"] > 0 and tx["stop_ns"] > 0, tx
+else:
+    print("e2e: stock driver: no time or ring-full counters")
