@@ -44,7 +44,7 @@ tests_test_guest_CFLAGS = $(TEST_CFLAGS)
 tests_test_guest_LDADD = lib/libperfsight-sources.la $(TEST_LDADD)
 
 # Integration tests (root, a VM): from .ci/guest.sh.
-dist_noinst_SCRIPTS += .ci/guest.sh tests/guest/e2e.sh \
+dist_noinst_SCRIPTS += .ci/guest.sh tests/guest/e2e.sh tests/guest/libvirt.sh \
 	tests/guest/hostile.sh tests/guest/hostile-peer.py \
 	tests/guest/mkinitramfs.sh tests/guest/check.py tests/guest/ctl.py \
 	tests/guest/relay-traffic.py

@@ -12,6 +12,8 @@
 #                              flood in and out, a middlebox under the
 #                              preload library; the agent's records agree
 #                              with the guest's own answer
+#   5. tests/guest/libvirt.sh  the same guest as a libvirt domain: the
+#                              agent finds its port from the <channel>
 # (The fuzz target fuzz-guest runs with the others in build-aux/test.)
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
@@ -31,7 +33,8 @@ need=()
 for p in build-essential ccache ninja-build meson pkgconf python3 \
          libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev dpkg-dev \
          xz-utils seabios ipxe-qemu qemu-system-data busybox-static cpio \
-         gzip iproute2 iputils-ping procps curl jq; do
+         gzip iproute2 iputils-ping procps curl jq libvirt-daemon-system \
+         libvirt-clients libvirt-daemon-driver-qemu; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
         || need+=("$p")
 done
@@ -52,5 +55,8 @@ AGENT=$top/_build/sanitized/utilities/perfsight-agent bash tests/guest/hostile.s
 
 step "end to end in a VM (tests/guest/e2e.sh)"
 PERFSIGHT_BUILD=$top/_build/sanitized bash tests/guest/e2e.sh
+
+step "libvirt domain (tests/guest/libvirt.sh)"
+PERFSIGHT_BUILD=$top/_build/sanitized bash tests/guest/libvirt.sh
 
 step "done: guest part passed in $(( $(date +%s) - t0 ))s"
