@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct guest_conn {
     char *vm;                   /* The host's name for it. */
     char *path;                 /* Its unix socket. */
     bool from_libvirt;
+    unsigned int dom_id;        /* libvirt's domain id, if from_libvirt. */
     bool seen;                  /* In this round's discovery. */
     int fd;                     /* Connected socket, or -1. */
     int64_t retry_ns;           /* Leave it alone before this time. */
@@ -66,6 +68,7 @@ struct guest_source {
 #endif
 };
 
+/* Tells the operator (struct ps_source_env's 'warn'). */
 static void
 say(struct guest_source *s, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
@@ -87,6 +90,7 @@ say(struct guest_source *s, const char *format, ...)
     va_end(args);
 }
 
+/* Disconnects 'c' and forgets what it sent. */
 static void
 conn_close(struct guest_conn *c)
 {
@@ -109,6 +113,7 @@ cut_off(struct guest_source *s, struct guest_conn *c, int64_t now,
     c->retry_ns = now + CUTOFF_NS;
 }
 
+/* The port of VM 'vm', or NULL. */
 static struct guest_conn *
 find_conn(struct guest_source *s, const char *vm)
 {
@@ -145,6 +150,7 @@ discovered(struct guest_source *s, const char *vm, const char *path,
     c->seen = true;
 }
 
+/* Finds the VM.sock ports in 'guest_dir'. */
 static void
 discover_dir(struct guest_source *s)
 {
@@ -170,6 +176,9 @@ discover_dir(struct guest_source *s)
 }
 
 #ifdef HAVE_LIBVIRT
+/* Finds the ports of the running libvirt domains from their <channel>;
+ * a domain's XML is read again only when its id changes (a restart gives
+ * it a new channel path). */
 static void
 discover_libvirt(struct guest_source *s, int64_t now)
 {
@@ -197,14 +206,16 @@ discover_libvirt(struct guest_source *s, int64_t now)
     }
     for (int i = 0; i < n; i++) {
         const char *vm = virDomainGetName(doms[i]);
+        unsigned int id = virDomainGetID(doms[i]);
         struct guest_conn *c = vm ? find_conn(s, vm) : NULL;
-        if (c && c->from_libvirt) {
+        if (c && c->from_libvirt && c->dom_id == id) {
             c->seen = true;     /* Its XML was read before. */
         } else if (vm && ps_guest_name_valid(vm, strlen(vm))) {
             char *xml = virDomainGetXMLDesc(doms[i], 0);
             char *path = xml ? ps_guest_channel_path(xml, s->port) : NULL;
             if (path) {
                 discovered(s, vm, path, true);
+                find_conn(s, vm)->dom_id = id;
             }
             free(path);
             free(xml);
@@ -215,6 +226,7 @@ discover_libvirt(struct guest_source *s, int64_t now)
 }
 #endif
 
+/* Finds every guest's port; forgets those that are gone. */
 static void
 discover(struct guest_source *s, int64_t now)
 {
