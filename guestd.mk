@@ -57,3 +57,15 @@ tests_guest_relay_LDFLAGS =
 tests_guest_udpflood_SOURCES = tests/guest/udpflood.c
 tests_guest_udpflood_CFLAGS = $(WARNING_FLAGS)
 tests_guest_udpflood_LDFLAGS =
+
+# The cost of a guest's answer to the agent (bench/guest/bench.sh, run by
+# .ci/guest.sh under callgrind): figures, not pass/fail.
+noinst_PROGRAMS += bench/guest/bench-parse
+bench_guest_bench_parse_SOURCES = bench/guest/bench-parse.c \
+	utilities/guestd-answer.c utilities/agent-metrics.c \
+	utilities/agent-config.c
+bench_guest_bench_parse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/utilities
+bench_guest_bench_parse_LDADD = $(SOURCES_LDADD)
+# An executable, not a libtool wrapper script, for valgrind.
+bench_guest_bench_parse_LDFLAGS = $(AM_LDFLAGS) -no-install
+dist_noinst_SCRIPTS += bench/guest/bench.sh

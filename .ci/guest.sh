@@ -14,6 +14,8 @@
 #                              with the guest's own answer
 #   5. tests/guest/libvirt.sh  the same guest as a libvirt domain: the
 #                              agent finds its port from the <channel>
+#   6. bench/guest/bench.sh    (optimised build, callgrind) instructions of
+#                              a guest's answer to the agent; figures only
 # (The fuzz target fuzz-guest runs with the others in build-aux/test.)
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
@@ -34,7 +36,7 @@ for p in build-essential ccache ninja-build meson pkgconf python3 \
          libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev dpkg-dev \
          xz-utils seabios ipxe-qemu qemu-system-data busybox-static cpio \
          gzip iproute2 iputils-ping procps curl jq libvirt-daemon-system \
-         libvirt-clients libvirt-daemon-driver-qemu; do
+         libvirt-clients libvirt-daemon-driver-qemu valgrind bc; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
         || need+=("$p")
 done
@@ -58,5 +60,10 @@ PERFSIGHT_BUILD=$top/_build/sanitized bash tests/guest/e2e.sh
 
 step "libvirt domain (tests/guest/libvirt.sh)"
 PERFSIGHT_BUILD=$top/_build/sanitized bash tests/guest/libvirt.sh
+
+step "benchmark (bench/guest/bench.sh)"
+build-aux/build "$top/_build/optimised" CFLAGS="-O2 -g"
+make -C _build/optimised -s bench/guest/bench-parse
+bash bench/guest/bench.sh _build/optimised/bench/guest/bench-parse
 
 step "done: guest part passed in $(( $(date +%s) - t0 ))s"
