@@ -174,6 +174,7 @@ nsx python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.0.0.1", 9))
 time.sleep(3600)' &
+disown      # the cleanup kills it with the namespace's processes
 ctl "udpflood 10.0.0.1 9 $FLOOD_SECONDS" > "$TMP/tx.log"
 say "the guest's transmitter: $(cat "$TMP/tx.log")"
 nsx python3 "$HERE/relay-traffic.py" "$MB_BYTES" || fail "relay traffic"
