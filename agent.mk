@@ -9,6 +9,9 @@ noinst_LTLIBRARIES += lib/libperfsight-sources.la
 lib_libperfsight_sources_la_SOURCES = \
 	lib/perfsight/source.h \
 	lib/sources/cpu.c \
+	lib/sources/guest.c \
+	lib/sources/guest-parse.c \
+	lib/sources/guest-proto.h \
 	lib/sources/libvirt.c \
 	lib/sources/middlebox.c \
 	lib/sources/netlink.c \

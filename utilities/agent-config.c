@@ -57,6 +57,8 @@ agent_config_destroy(struct agent_config *c)
     free((char *) c->env.middlebox_dir);
     free((char *) c->env.middlebox_vm);
     free((char *) c->env.tcpinfo_programs);
+    free((char *) c->env.guest_dir);
+    free((char *) c->env.guest_port);
     ps_names_destroy(c->env.names);
     ps_netclass_destroy(c->env.netclass);
     memset(c, 0, sizeof *c);
@@ -122,6 +124,8 @@ string_setting(struct agent_config *c, const char *key)
         { "middlebox-dir", (char **) &c->env.middlebox_dir },
         { "middlebox-vm", (char **) &c->env.middlebox_vm },
         { "tcpinfo-programs", (char **) &c->env.tcpinfo_programs },
+        { "guest-dir", (char **) &c->env.guest_dir },
+        { "guest-port", (char **) &c->env.guest_port },
     };
     for (size_t i = 0; i < PS_ARRAY_SIZE(table); i++) {
         if (!strcmp(key, table[i].key)) {

@@ -127,6 +127,7 @@ usage: perfsight-agent [OPTION]...\n\
       --token-file=FILE    require \"Authorization: Bearer TOKEN\"\n\
       --sources=LIST       comma-separated sources, or \"all\" (default):\n\
                            netlink softnet cpu ovs qmp libvirt middlebox\n\
+                           tcpinfo guest\n\
       --qmp-dir=DIR        QMP sockets of QEMUs that libvirt does not own\n\
       --ovs-rundir=DIR     Open vSwitch run directory\n\
       --libvirt-uri=URI    libvirt connection, or \"none\"\n\

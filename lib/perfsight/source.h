@@ -107,6 +107,10 @@ void ps_sample_set_reasons(struct ps_sample *, const char *const names[],
 /* Adds an extra counter.  'name' must outlive the round: a string
  * constant. */
 void ps_sample_add_extra(struct ps_sample *, const char *name, uint64_t);
+/* The same with a copy of 'name' in the round's arena (a name a peer
+ * sent). */
+void ps_sample_add_extra_copy(struct ps_sample *, const char *name,
+                              uint64_t);
 void ps_sample_set_vm(struct ps_sample *, const char *vm);
 void ps_sample_set_tenant(struct ps_sample *, const char *tenant);
 
@@ -135,6 +139,10 @@ struct ps_source_env {
                                  * 'names' has no vm.HOST, NULL: host. */
     const char *tcpinfo_programs;   /* Comma-separated process names the
                                      * tcpinfo source reads, or NULL. */
+    const char *guest_dir;      /* Sockets of guests' perfsight-guestd
+                                 * ports, VM.sock each, or NULL. */
+    const char *guest_port;     /* Port name of a libvirt domain's
+                                 * <channel>, NULL: the default. */
     /* Says 'message' (about something the source found, such as a
      * segment of another layout version) to the operator; may be NULL.
      * A source says each message once while its cause lasts. */

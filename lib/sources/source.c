@@ -34,6 +34,7 @@ const struct ps_source_class *const ps_source_classes[] = {
     &ps_qmp_class,
     &ps_middlebox_class,
     &ps_tcpinfo_class,
+    &ps_guest_class,
     NULL,
 };
 
@@ -377,6 +378,13 @@ ps_sample_add_extra(struct ps_sample *s, const char *name, uint64_t value)
     s->extra[s->n_extra].name = name;
     s->extra[s->n_extra].value = value;
     s->n_extra++;
+}
+
+void
+ps_sample_add_extra_copy(struct ps_sample *s, const char *name,
+                         uint64_t value)
+{
+    ps_sample_add_extra(s, arena_strdup(s->samples, name), value);
 }
 
 void

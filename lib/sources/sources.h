@@ -21,6 +21,7 @@ extern const struct ps_source_class ps_ovs_class;
 extern const struct ps_source_class ps_qmp_class;
 extern const struct ps_source_class ps_middlebox_class;
 extern const struct ps_source_class ps_tcpinfo_class;
+extern const struct ps_source_class ps_guest_class;
 #ifdef HAVE_LIBVIRT
 extern const struct ps_source_class ps_libvirt_class;
 #endif
@@ -103,5 +104,32 @@ int ps_jsonconn_send(struct ps_jsonconn *, const char *text, size_t len);
  * value in '*jsonp', or a positive errno (EPIPE when the peer closed,
  * ETIMEDOUT, EPROTO on bad JSON or a value over 64 MB). */
 int ps_jsonconn_recv(struct ps_jsonconn *, int timeout_ms, json_t **jsonp);
+
+/* True if 's' ('len' bytes) may be a VM's name or a component of a
+ * guest's element id: 1 to 64 of letters, digits and "_.-", not starting
+ * with "." or "-". */
+bool ps_guest_name_valid(const char *s, size_t len);
+
+/* Parses a guest's whole answer 'text' ('len' bytes) to request 'seq'
+ * (lib/sources/guest-proto.h) and appends its elements, as VM 'vm''s, to
+ * 'samples'.  Returns 0, or EPROTO with '*errp' a malloc'd message and
+ * nothing appended. */
+int ps_guest_parse_answer(const char *text, size_t len, uint32_t seq,
+                          const char *vm, struct ps_samples *,
+                          char **errp);
+
+/* Looks for the end marker line in the 'len' bytes a guest has sent so
+ * far, from '*offsetp' (0 at first; it advances over complete lines).
+ * Returns 0 with the answer's length in '*answer_lenp' when the end line
+ * is the last thing received, EAGAIN if it has not come yet, EPROTO if
+ * bytes follow it or a line does not start with "{" (then
+ * ps_guest_parse_answer() of all of it says why), EMSGSIZE if the answer
+ * or a line is over the bounds. */
+int ps_guest_answer_scan(const char *text, size_t len, size_t *offsetp,
+                         size_t *answer_lenp);
+
+/* Finds, in libvirt domain XML 'xml', the unix socket of the virtio
+ * <channel> whose target name is 'port'.  Returns it malloc'd, or NULL. */
+char *ps_guest_channel_path(const char *xml, const char *port);
 
 #endif /* sources.h */

@@ -11,7 +11,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-prometheus \
 	tests/fuzz/fuzz-ovs \
 	tests/fuzz/fuzz-qmp \
-	tests/fuzz/fuzz-http
+	tests/fuzz/fuzz-http \
+	tests/fuzz/fuzz-guest
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 FUZZ_CFLAGS = $(AM_CFLAGS) -Wno-missing-field-initializers
@@ -70,3 +71,11 @@ tests_fuzz_fuzz_http_CPPFLAGS = $(FUZZ_AGENT_CPPFLAGS) $(MICROHTTPD_CFLAGS)
 tests_fuzz_fuzz_http_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_http_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_http_LDADD = $(FUZZ_AGENT_LDADD) $(MICROHTTPD_LIBS)
+
+tests_fuzz_fuzz_guest_SOURCES = tests/fuzz/fuzz-guest.c tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz-sources.h utilities/agent-metrics.c \
+	utilities/agent-config.c
+tests_fuzz_fuzz_guest_CPPFLAGS = $(FUZZ_AGENT_CPPFLAGS)
+tests_fuzz_fuzz_guest_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_guest_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_guest_LDADD = $(FUZZ_AGENT_LDADD)
