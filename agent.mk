@@ -9,6 +9,8 @@ noinst_LTLIBRARIES += lib/libperfsight-sources.la
 lib_libperfsight_sources_la_SOURCES = \
 	lib/perfsight/source.h \
 	lib/sources/cpu.c \
+	lib/sources/dropreason.c \
+	lib/sources/dropreason.h \
 	lib/sources/guest.c \
 	lib/sources/guest-parse.c \
 	lib/sources/guest-proto.h \
@@ -26,6 +28,27 @@ lib_libperfsight_sources_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBMNL_CFLAGS) \
 lib_libperfsight_sources_la_LIBADD = lib/libperfsight.la $(LIBMNL_LIBS)
 if HAVE_LIBVIRT
 lib_libperfsight_sources_la_LIBADD += $(LIBVIRT_LIBS)
+endif
+
+# The drop-reason source's BPF program (docs/dropreason.md), compiled for
+# the BPF target and wrapped in a libbpf skeleton at build time.
+EXTRA_DIST += lib/sources/dropreason.bpf.c lib/sources/dropreason-key.h
+if HAVE_BPF
+BPF_OBJ = lib/sources/dropreason.bpf.o
+BPF_SKEL = lib/sources/dropreason.skel.h
+BUILT_SOURCES = $(BPF_SKEL)
+CLEANFILES += $(BPF_OBJ) $(BPF_SKEL)
+lib_libperfsight_sources_la_CPPFLAGS += $(LIBBPF_CFLAGS) -Ilib/sources
+lib_libperfsight_sources_la_LIBADD += $(LIBBPF_LIBS)
+$(BPF_OBJ): $(srcdir)/lib/sources/dropreason.bpf.c \
+		$(srcdir)/lib/sources/dropreason-key.h
+	$(AM_V_GEN)$(MKDIR_P) lib/sources && \
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 \
+		-I$(srcdir)/lib/sources -I/usr/include/$(BPF_MULTIARCH) \
+		$(LIBBPF_CFLAGS) -c $(srcdir)/lib/sources/dropreason.bpf.c -o $@
+$(BPF_SKEL): $(BPF_OBJ)
+	$(AM_V_GEN)$(BPFTOOL) gen skeleton $(BPF_OBJ) name dropreason_bpf \
+		>$@.tmp && mv $@.tmp $@
 endif
 SOURCES_LDADD = lib/libperfsight-sources.la lib/libperfsight.la \
 	$(JANSSON_LIBS)

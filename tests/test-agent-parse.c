@@ -58,7 +58,7 @@ test_softnet_13_columns(void **state)
 {
     const char *text =
         "0000a000 00000010 00000003 00000000 00000000 00000000 00000000 "
-        "00000000 00000000 00000005 00000004 00000000 00000000\n"
+        "00000000 00000000 00000005 00000004 00000009 00000000\n"
         "000000ff 00000000 00000001 00000000 00000000 00000000 00000000 "
         "00000000 00000000 00000000 00000000 00000000 00000002\n";
     struct ps_samples samples;
@@ -75,9 +75,11 @@ test_softnet_13_columns(void **state)
     assert_int_equal(s->record.counters[PS_IN_PACKETS], 0xa010);
     assert_int_equal(s->record.counters[PS_DROPS], 16);
     assert_int_equal(reason(s, "flow_limit"), 4);
-    assert_int_equal(reason(s, "backlog_full"), 12);
+    assert_int_equal(reason(s, "cpu_backlog"), 12);
     assert_int_equal(extra(s, "time_squeeze"), 3);
     assert_int_equal(extra(s, "received_rps"), 5);
+    assert_true(s->record.has_gauges & (1u << PS_QUEUE_LEN));
+    assert_true(s->record.gauges[PS_QUEUE_LEN] == 9);
 
     s = find(&samples, "backlog:cpu2");
     assert_int_equal(s->record.counters[PS_OUT_PACKETS], 255);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dropreason.h"
 #include "sources.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ struct netlink_source {
     size_t n_devs;
     struct ps_index *by_ifindex; /* ifindex → index in 'devs'. */
     bool stale;                 /* Rediscover before the next dump. */
+    struct ps_dropreason *dr;   /* Kernel drop reasons, or NULL. */
 };
 
 /* Reads the link speed of 'name' in bits/s from sysfs, or 0. */
@@ -253,10 +255,34 @@ static const char *const pnic_tx_reasons[] = {
 static const char *const rx_dropped_reason[] = { "rx_dropped" };
 static const char *const tx_dropped_reason[] = { "tx_dropped" };
 
+/* Breaks the tap's 'tx_dropped' down by the kernel's reasons for the drops
+ * on the way out of 'dev' when they are counted ('dr'), the rest (drops
+ * before the counting began) staying "tx_dropped". */
+static void
+add_tx_reasons(struct ps_sample *e, const struct ps_dropreason *dr,
+               const struct netdev *dev, uint64_t tx_dropped)
+{
+    const struct ps_dropcount *c;
+    size_t n = dr ? ps_dropreason_device(dr, dev->ifindex, &c) : 0;
+    uint64_t rest = tx_dropped;
+
+    for (size_t i = 0; i < n; i++) {
+        if (ps_dropreason_is_tx(c[i].reason)) {
+            ps_sample_add_reason(e, c[i].reason, c[i].count);
+            rest = rest > c[i].count ? rest - c[i].count : 0;
+        }
+    }
+    if (!n) {
+        ps_sample_set_reasons(e, tx_dropped_reason, &tx_dropped, 1);
+    } else if (rest) {
+        ps_sample_add_reason(e, "tx_dropped", rest);
+    }
+}
+
 /* Appends the elements of 'dev' with counters 'st'. */
 static void
 add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
-             struct ps_samples *samples)
+             const struct ps_dropreason *dr, struct ps_samples *samples)
 {
     struct ps_sample *e;
 
@@ -317,8 +343,7 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
         ps_sample_set(e, PS_OUT_PACKETS, st->tx_packets);
         ps_sample_set(e, PS_OUT_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_DROPS, st->tx_dropped);
-        uint64_t tx_dropped = st->tx_dropped;
-        ps_sample_set_reasons(e, tx_dropped_reason, &tx_dropped, 1);
+        add_tx_reasons(e, dr, dev, st->tx_dropped);
 
         e = ps_samples_add_static(samples, PS_TAP, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
@@ -366,7 +391,7 @@ stats_cb(const struct nlmsghdr *nlh, void *data)
                >= sizeof(struct rtnl_link_stats64)) {
             struct rtnl_link_stats64 st;
             memcpy(&st, mnl_attr_get_payload(attr), sizeof st);
-            add_elements(&w->s->devs[i], &st, w->samples);
+            add_elements(&w->s->devs[i], &st, w->s->dr, w->samples);
         }
     }
     return MNL_CB_OK;
@@ -402,6 +427,12 @@ netlink_sample(void *state, struct ps_samples *samples)
 
     if (s->stale && (error = discover(s))) {
         return error;
+    }
+    if (s->dr && ps_dropreason_refresh(s->dr, samples->ts_ns)) {
+        /* A map that cannot be read will not be later: the elements go on
+         * without the breakdown. */
+        ps_dropreason_put(s->dr);
+        s->dr = NULL;
     }
     error = dump_stats(s, samples, &w);
     if (!error && w.unknown) {
@@ -441,6 +472,7 @@ netlink_init(const struct ps_source_env *env, void **statep)
     s->buf = ps_xmalloc(s->buf_size);
     s->by_ifindex = ps_index_create();
     s->stale = true;
+    s->dr = ps_dropreason_get(env);
     *statep = s;
     return 0;
 }
@@ -452,6 +484,7 @@ netlink_destroy(void *state)
     if (s) {
         clear_devs(s);
         ps_index_destroy(s->by_ifindex);
+        ps_dropreason_put(s->dr);
         mnl_socket_close(s->nl);
         free(s->buf);
         free(s);

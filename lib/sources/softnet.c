@@ -26,6 +26,7 @@ enum {
     COL_TIME_SQUEEZE = 2,
     COL_RECEIVED_RPS = 9,
     COL_FLOW_LIMIT = 10,
+    COL_BACKLOG_LEN = 11,       /* Packets in the backlog, from 5.10. */
     COL_CPU = 12,
     MAX_COLS = 32,
 };
@@ -77,8 +78,14 @@ ps_softnet_parse(const char *text, struct ps_samples *samples)
         ps_sample_set(e, PS_IN_PACKETS, cols[COL_PROCESSED] + dropped);
         ps_sample_set(e, PS_OUT_PACKETS, cols[COL_PROCESSED]);
         ps_sample_set(e, PS_DROPS, dropped);
-        ps_sample_add_reason(e, "backlog_full", dropped - flow_limit);
+        /* The kernel gives both SKB_DROP_REASON_CPU_BACKLOG; softnet_stat
+         * counts them on the CPU whose backlog refused the packet, which
+         * is the one to blame (docs/dropreason.md). */
+        ps_sample_add_reason(e, "cpu_backlog", dropped - flow_limit);
         ps_sample_add_reason(e, "flow_limit", flow_limit);
+        if (n >= 13) {
+            ps_sample_set_gauge(e, PS_QUEUE_LEN, cols[COL_BACKLOG_LEN]);
+        }
         ps_sample_add_extra(e, "time_squeeze", cols[COL_TIME_SQUEEZE]);
         ps_sample_add_extra(e, "received_rps", cols[COL_RECEIVED_RPS]);
 
