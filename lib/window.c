@@ -784,6 +784,29 @@ ps_delta_throughput_bps(const struct ps_delta *d)
 }
 
 double
+ps_delta_queue_delay(const struct ps_delta *d)
+{
+    double rate;
+
+    if (!ps_delta_has_gauge(d, PS_QUEUE_LEN) || d->dt <= 0) {
+        return -1;
+    }
+    if (ps_delta_has(d, PS_OUT_PACKETS)) {
+        rate = ps_delta_rate(d, PS_OUT_PACKETS);
+    } else if (ps_delta_has(d, PS_IN_PACKETS)) {
+        uint64_t drops = ps_delta_has(d, PS_DROPS) ? d->d[PS_DROPS] : 0;
+        uint64_t in = d->d[PS_IN_PACKETS];
+        rate = (in > drops ? in - drops : 0) / d->dt;
+    } else {
+        return -1;
+    }
+    if (d->gauges[PS_QUEUE_LEN] <= 0) {
+        return 0;
+    }
+    return rate > 0 ? d->gauges[PS_QUEUE_LEN] / rate : INFINITY;
+}
+
+double
 ps_delta_avg_packet_size(const struct ps_delta *d)
 {
     if (ps_delta_has(d, PS_IN_PACKETS) && d->d[PS_IN_PACKETS]

@@ -107,6 +107,16 @@ test_shipped_rulebook(void **state)
         }
         assert_true(found);
     }
+
+    /* The kernel's reasons at the tap, named as the kernel spells them. */
+    bool txfilter = false;
+    for (size_t j = 0; j < rb->n_rules; j++) {
+        const struct ps_rule *r = &rb->rules[j];
+        txfilter |= (r->location == PS_TAP && r->reason
+                     && !strcmp(r->reason, "tap_txfilter")
+                     && !strcmp(r->resources[0], "guest mac filter"));
+    }
+    assert_true(txfilter);
     ps_rulebook_destroy(rb);
 
     assert_null(ps_rulebook_load("/nonexistent/rulebook", &error));

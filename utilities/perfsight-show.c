@@ -7,6 +7,7 @@
 
 #include <config.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,13 @@ delta_json(const struct ps_delta *d)
             json_object_set_new(e, ps_gauge_name(g), json_real(d->gauges[g]));
         }
     }
+    double delay = ps_delta_queue_delay(d);
+    if (delay >= 0) {
+        /* JSON has no infinity: a stalled queue's delay is null. */
+        json_object_set_new(e, "queue_delay_s", isinf(delay)
+                            ? json_null() : json_real(delay));
+        json_object_set_new(e, "queue_stalled", json_boolean(isinf(delay)));
+    }
     return e;
 }
 
@@ -102,6 +110,29 @@ sorted_deltas(const struct ps_window *w)
     return sorted;
 }
 
+/* The element's queue and its delay, next to its loss. */
+static void
+print_queue(const struct ps_delta *d)
+{
+    double delay = ps_delta_queue_delay(d);
+    char text[32];
+
+    if (delay < 0) {
+        return;
+    }
+    if (isinf(delay)) {
+        snprintf(text, sizeof text, "stalled");
+    } else if (delay >= 1) {
+        snprintf(text, sizeof text, "%.2f s", delay);
+    } else if (delay >= 1e-3) {
+        snprintf(text, sizeof text, "%.2f ms", delay * 1e3);
+    } else {
+        snprintf(text, sizeof text, "%.1f us", delay * 1e6);
+    }
+    printf("  %-34s queue_len %.0f  delay %s\n", "",
+           d->gauges[PS_QUEUE_LEN], text);
+}
+
 static void
 print_host_table(const struct ps_window *w, const struct ps_delta **sorted,
                  size_t host_idx)
@@ -130,6 +161,7 @@ print_host_table(const struct ps_window *w, const struct ps_delta **sorted,
                cli_human(ps_delta_rate(d, PS_IN_BYTES) * 8, b3, sizeof b3),
                cli_human(ps_delta_rate(d, PS_OUT_BYTES) * 8, b4, sizeof b4),
                (unsigned long long) loss, pct, d->reset ? "  (reset)" : "");
+        print_queue(d);
         if (ps_delta_has_gauge(d, PS_CPU_UTIL)) {
             printf("  %-34s cpu_util %.2f\n", "",
                    d->gauges[PS_CPU_UTIL]);

@@ -155,6 +155,13 @@ double ps_delta_throughput_bps(const struct ps_delta *);
 /* Average packet size in bytes (input side, else output), or 0. */
 double ps_delta_avg_packet_size(const struct ps_delta *);
 
+/* The time a packet waits in the element's queue, in seconds, by Little's
+ * law: its queue_len at the window's end over the rate packets leave it
+ * (out_packets, else in_packets less drops).  Returns -1 if the element has
+ * no queue_len or no such rate, INFINITY if packets wait while none leave
+ * (a stalled reader). */
+double ps_delta_queue_delay(const struct ps_delta *);
+
 /* Packets offered to the element: 'in_packets', else 'out_packets' plus
  * loss. */
 uint64_t ps_delta_offered_packets(const struct ps_delta *);

@@ -15,6 +15,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/gen_stats.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -33,6 +35,8 @@ struct netdev {
     enum ps_netclass_kind kind; /* PNIC, TAP or IGNORE. */
     char *ids[3];               /* Its element ids, or NULLs. */
     double capacity_bps;        /* 0 if unknown. */
+    bool has_qlen;              /* Its root qdisc's length is known... */
+    uint32_t qlen;              /* ...and is this, in packets. */
 };
 
 struct netlink_source {
@@ -214,6 +218,7 @@ link_cb(const struct nlmsghdr *nlh, void *data)
     dev->capacity_bps = (dev->kind == PS_NETCLASS_PNIC
                          ? read_speed(s->env, la.name) : 0);
     memset(dev->ids, 0, sizeof dev->ids);
+    dev->has_qlen = false;
     if (dev->kind == PS_NETCLASS_PNIC) {
         dev->ids[0] = ps_xasprintf("pnic:%s:rx", la.name);
         dev->ids[1] = ps_xasprintf("pnic_driver:%s:rx", la.name);
@@ -254,6 +259,64 @@ static const char *const pnic_tx_reasons[] = {
 };
 static const char *const rx_dropped_reason[] = { "rx_dropped" };
 static const char *const tx_dropped_reason[] = { "tx_dropped" };
+
+/* The queue of the device's root qdisc, in packets. */
+static int
+qdisc_stats2_cb(const struct nlattr *attr, void *data)
+{
+    struct gnet_stats_queue *q = data;
+    if (mnl_attr_get_type(attr) == TCA_STATS_QUEUE
+        && mnl_attr_get_payload_len(attr) >= sizeof *q) {
+        memcpy(q, mnl_attr_get_payload(attr), sizeof *q);
+        q->requeues = 1;        /* Marks it found. */
+    }
+    return MNL_CB_OK;
+}
+
+static int
+qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct netlink_source *s = data;
+    const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *attr;
+    size_t i;
+
+    if (nlh->nlmsg_type != RTM_NEWQDISC
+        || nlh->nlmsg_len < mnl_nlmsg_size(sizeof *tcm)
+        || tcm->tcm_parent != TC_H_ROOT
+        || !ps_index_find(s->by_ifindex, (const char *) &tcm->tcm_ifindex,
+                          sizeof(uint32_t), &i)) {
+        return MNL_CB_OK;
+    }
+    mnl_attr_for_each (attr, nlh, sizeof *tcm) {
+        struct gnet_stats_queue q = { 0 };
+        if (mnl_attr_get_type(attr) == TCA_STATS2
+            && mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0) {
+            mnl_attr_parse_nested(attr, qdisc_stats2_cb, &q);
+            if (q.requeues) {
+                s->devs[i].qlen = q.qlen;
+                s->devs[i].has_qlen = true;
+            }
+        }
+    }
+    return MNL_CB_OK;
+}
+
+/* Reads the length of every device's root qdisc (what "tc -s qdisc" shows
+ * as backlog ...p): the device's transmit queue. */
+static int
+dump_qdiscs(struct netlink_source *s)
+{
+    struct tcmsg tcm;
+
+    for (size_t i = 0; i < s->n_devs; i++) {
+        s->devs[i].has_qlen = false;
+    }
+    memset(&tcm, 0, sizeof tcm);
+    tcm.tcm_family = AF_UNSPEC;
+    int error = send_dump(s, RTM_GETQDISC, &tcm, sizeof tcm);
+    return error ? error : recv_dump(s, qdisc_cb, s);
+}
 
 /* Breaks the tap's 'tx_dropped' down by the kernel's reasons for the drops
  * on the way out of 'dev' when they are counted ('dr'), the rest (drops
@@ -334,6 +397,9 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
         if (dev->capacity_bps) {
             ps_sample_set_gauge(e, PS_CAPACITY_BPS, dev->capacity_bps);
         }
+        if (dev->has_qlen) {
+            ps_sample_set_gauge(e, PS_QUEUE_LEN, dev->qlen);
+        }
     } else if (dev->kind == PS_NETCLASS_TAP) {
         /* The host transmits toward the guest: the tap's queue to its
          * reader (QEMU) overflows into tx_dropped. */
@@ -344,6 +410,9 @@ add_elements(const struct netdev *dev, const struct rtnl_link_stats64 *st,
         ps_sample_set(e, PS_OUT_BYTES, st->tx_bytes);
         ps_sample_set(e, PS_DROPS, st->tx_dropped);
         add_tx_reasons(e, dr, dev, st->tx_dropped);
+        if (dev->has_qlen) {
+            ps_sample_set_gauge(e, PS_QUEUE_LEN, dev->qlen);
+        }
 
         e = ps_samples_add_static(samples, PS_TAP, dev->ids[1]);
         ps_sample_set(e, PS_IN_PACKETS, st->rx_packets + st->rx_dropped);
@@ -433,6 +502,13 @@ netlink_sample(void *state, struct ps_samples *samples)
          * without the breakdown. */
         ps_dropreason_put(s->dr);
         s->dr = NULL;
+    }
+    if (!s->stale && dump_qdiscs(s)) {
+        /* No queue lengths this round; the counters do not depend on
+         * them. */
+        for (size_t i = 0; i < s->n_devs; i++) {
+            s->devs[i].has_qlen = false;
+        }
     }
     error = dump_stats(s, samples, &w);
     if (!error && w.unknown) {
