@@ -321,7 +321,9 @@ ps_dropreason_refresh(struct ps_dropreason *dr, int64_t ts_ns)
             .count = sum,
         };
     }
-    qsort(dr->counts, dr->n_counts, sizeof *dr->counts, compare_counts);
+    if (dr->n_counts > 1) {
+        qsort(dr->counts, dr->n_counts, sizeof *dr->counts, compare_counts);
+    }
     dr->read_ts_ns = ts_ns;
     return ret == -ENOENT ? 0 : -ret;
 }
