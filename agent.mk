@@ -50,6 +50,14 @@ $(BPF_SKEL): $(BPF_OBJ)
 	$(AM_V_GEN)$(BPFTOOL) gen skeleton $(BPF_OBJ) name dropreason_bpf \
 		>$@.tmp && mv $@.tmp $@
 endif
+EXTRA_DIST += bench/bpf/bench.sh tests/bpf/dropreason.sh \
+	tests/bpf/filtered-tap.py .ci/bpf.sh
+# The BPF program's benchmark (bench/bpf/bench.sh, run by .ci/bpf.sh):
+# a sender and a receiver that consumes or drops.
+noinst_PROGRAMS += bench/bpf/udp-blast bench/bpf/udp-sink
+bench_bpf_udp_blast_SOURCES = bench/bpf/udp-blast.c
+bench_bpf_udp_sink_SOURCES = bench/bpf/udp-sink.c
+
 SOURCES_LDADD = lib/libperfsight-sources.la lib/libperfsight.la \
 	$(JANSSON_LIBS)
 
