@@ -260,7 +260,6 @@ static const char *const pnic_tx_reasons[] = {
 static const char *const rx_dropped_reason[] = { "rx_dropped" };
 static const char *const tx_dropped_reason[] = { "tx_dropped" };
 
-/* The queue of the device's root qdisc, in packets. */
 static int
 qdisc_stats2_cb(const struct nlattr *attr, void *data)
 {
@@ -273,20 +272,18 @@ qdisc_stats2_cb(const struct nlattr *attr, void *data)
     return MNL_CB_OK;
 }
 
-static int
-qdisc_cb(const struct nlmsghdr *nlh, void *data)
+int
+ps_netlink_parse_qdisc(const struct nlmsghdr *nlh, uint32_t *ifindex,
+                       uint32_t *qlen)
 {
-    struct netlink_source *s = data;
     const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
     const struct nlattr *attr;
-    size_t i;
+    int error = ENOENT;
 
     if (nlh->nlmsg_type != RTM_NEWQDISC
         || nlh->nlmsg_len < mnl_nlmsg_size(sizeof *tcm)
-        || tcm->tcm_parent != TC_H_ROOT
-        || !ps_index_find(s->by_ifindex, (const char *) &tcm->tcm_ifindex,
-                          sizeof(uint32_t), &i)) {
-        return MNL_CB_OK;
+        || tcm->tcm_parent != TC_H_ROOT) {
+        return ENOENT;
     }
     mnl_attr_for_each (attr, nlh, sizeof *tcm) {
         struct gnet_stats_queue q = { 0 };
@@ -294,10 +291,27 @@ qdisc_cb(const struct nlmsghdr *nlh, void *data)
             && mnl_attr_validate(attr, MNL_TYPE_NESTED) >= 0) {
             mnl_attr_parse_nested(attr, qdisc_stats2_cb, &q);
             if (q.requeues) {
-                s->devs[i].qlen = q.qlen;
-                s->devs[i].has_qlen = true;
+                *ifindex = tcm->tcm_ifindex;
+                *qlen = q.qlen;
+                error = 0;
             }
         }
+    }
+    return error;
+}
+
+static int
+qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct netlink_source *s = data;
+    uint32_t ifindex, qlen;
+    size_t i;
+
+    if (!ps_netlink_parse_qdisc(nlh, &ifindex, &qlen)
+        && ps_index_find(s->by_ifindex, (const char *) &ifindex,
+                         sizeof ifindex, &i)) {
+        s->devs[i].qlen = qlen;
+        s->devs[i].has_qlen = true;
     }
     return MNL_CB_OK;
 }

@@ -31,6 +31,15 @@ extern const struct ps_source_class ps_libvirt_class;
  * line does not parse (the lines before it are kept). */
 int ps_softnet_parse(const char *text, struct ps_samples *);
 
+struct nlmsghdr;
+
+/* Takes the root qdisc's queue length from the RTM_NEWQDISC message 'nlh'
+ * (whose nlmsg_len the caller has checked against the buffer) into
+ * '*ifindex' and '*qlen'.  Returns 0, or ENOENT if it is no root qdisc
+ * with queue statistics. */
+int ps_netlink_parse_qdisc(const struct nlmsghdr *, uint32_t *ifindex,
+                           uint32_t *qlen);
+
 /* The first line of /proc/stat, in USER_HZ ticks. */
 struct ps_cpu_times {
     uint64_t busy;              /* Everything but idle and iowait. */

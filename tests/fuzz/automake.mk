@@ -12,7 +12,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz-ovs \
 	tests/fuzz/fuzz-qmp \
 	tests/fuzz/fuzz-http \
-	tests/fuzz/fuzz-guest
+	tests/fuzz/fuzz-guest \
+	tests/fuzz/fuzz-kernel
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 
 FUZZ_CFLAGS = $(AM_CFLAGS) -Wno-missing-field-initializers
@@ -79,3 +80,9 @@ tests_fuzz_fuzz_guest_CPPFLAGS = $(FUZZ_AGENT_CPPFLAGS)
 tests_fuzz_fuzz_guest_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_guest_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_guest_LDADD = $(FUZZ_AGENT_LDADD)
+
+tests_fuzz_fuzz_kernel_SOURCES = tests/fuzz/fuzz-kernel.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_kernel_CPPFLAGS = $(FUZZ_AGENT_CPPFLAGS) $(LIBMNL_CFLAGS)
+tests_fuzz_fuzz_kernel_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_kernel_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_kernel_LDADD = $(FUZZ_AGENT_LDADD)
