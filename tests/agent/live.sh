@@ -206,10 +206,15 @@ for e in tap:pstap0:to_guest pnic:psv0:rx; do
     [ "$a" = "$p" ] && ok "$e drops: agent $a, Prometheus $p" \
         || fail "$e drops: agent $a, Prometheus $p"
 done
-a=$(attr $P tap:pstap0:to_guest drops.tx_dropped)
-p=$(query 'perfsight_drops_by_reason_total{element="tap:pstap0:to_guest",reason="tx_dropped"}' \
+# full_ring with the drop-reason source (docs/dropreason.md), else
+# tx_dropped.
+r=full_ring
+[ "$(attr $P tap:pstap0:to_guest drops.full_ring)" = null ] && r=tx_dropped
+a=$(attr $P tap:pstap0:to_guest drops.$r)
+p=$(query "perfsight_drops_by_reason_total{element=\"tap:pstap0:to_guest\",reason=\"$r\"}" \
     | jq -r '.data.result[0].value[1]')
-[ "$a" = "$p" ] && ok "drops by reason: $p" || fail "by reason: $a vs $p"
+[ "$a" = "$p" ] && [ "$a" != null ] && ok "drops by reason: $r $p" \
+    || fail "by reason $r: $a vs $p"
 labels=$(query 'perfsight_drops_total{element="tap:pstap0:to_guest"}' \
     | jq -r '.data.result[0].metric | "\(.host) \(.type) \(.vm) \(.tenant)"')
 [ "$labels" = "hv1 tap vmA t1" ] && ok "labels: $labels" \
