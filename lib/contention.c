@@ -150,7 +150,7 @@ static bool
 rule_matches(const struct ps_rule *rule, const struct ps_contention *c,
              const char *reason)
 {
-    if (rule->location != c->location
+    if ((!rule->any_location && rule->location != c->location)
         || (rule->reason && (!reason || strcmp(rule->reason, reason)))
         || (rule->scope != PS_SCOPE_ANY && rule->scope != c->scope)) {
         return false;
@@ -178,13 +178,15 @@ add_unique(const char ***list, size_t *n, const char *s)
 static void
 apply_rules(const struct ps_rulebook *rb, struct ps_contention *c)
 {
-    /* Rules for the dominant drop reason first; the location's general
-     * rules only if none of those match. */
-    for (int pass = 0; pass < 2 && !c->n_rules; pass++) {
+    /* Rules for the dominant drop reason at this location first, then
+     * those for the reason at any location ("*" /REASON), then the
+     * location's general rules, each only if none before matched. */
+    for (int pass = 0; pass < 3 && !c->n_rules; pass++) {
         for (size_t i = 0; i < rb->n_rules; i++) {
             const struct ps_rule *rule = &rb->rules[i];
-            if ((pass == 0) != (rule->reason != NULL)
-                || !rule_matches(rule, c, c->reason)) {
+            int rule_pass = (!rule->reason ? 2
+                             : rule->any_location ? 1 : 0);
+            if (rule_pass != pass || !rule_matches(rule, c, c->reason)) {
                 continue;
             }
             c->rules = ps_xrealloc(c->rules,

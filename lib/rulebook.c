@@ -20,6 +20,7 @@
  *     # comment
  *     set NAME VALUE
  *     LOCATION[/REASON]  SCOPE  CONDITION  RESOURCE[, RESOURCE...]
+ *     * /REASON          SCOPE  CONDITION  RESOURCE[, RESOURCE...]
  */
 
 static const char *const scope_names[] = {
@@ -165,12 +166,19 @@ parse_rule(struct ps_rulebook *rb, char *first, char *rest,
             return ps_xasprintf("\"%s/\" lacks a drop reason", first);
         }
     }
-    if (!ps_element_type_from_name(first, &rule.location)) {
+    if (!strcmp(first, "*")) {
+        /* A kernel reason (netfilter_drop, qdisc_drop...) means the same
+         * at every location. */
+        if (!slash) {
+            return ps_xstrdup("\"*\" needs a drop reason: \"*/REASON\"");
+        }
+        rule.any_location = true;
+    } else if (!ps_element_type_from_name(first, &rule.location)) {
         return ps_xasprintf("unknown location \"%s\" (an element type: "
                             "pnic, pnic_driver, backlog, vswitch, tap, "
                             "hypervisor, vnic, guest_backlog)", first);
     }
-    if (!ps_element_type_in_stack(rule.location)) {
+    if (!rule.any_location && !ps_element_type_in_stack(rule.location)) {
         return ps_xasprintf("\"%s\" is not a data-plane location",
                             first);
     }

@@ -349,6 +349,16 @@ test_kernel_drop_reasons(void **state)
     ASSERT_RESOURCES(c, "vm bottleneck (cpu or bandwidth)");
     diag_free(&dg);
 
+    /* A reason for any location ("*" /REASON) where the location has no
+     * row of its own for it. */
+    c = RUN(&dg, HEALTHY,
+        { "pnic:eth7:tx", "pnic", NULL, 100000, 30000, NULL,
+          "qdisc_drop" },
+        { "cpu:host", "cpu", NULL, 0, 0, "\"cpu_util\": 0.3" });
+    assert_int_equal(c->location, PS_PNIC);
+    ASSERT_RESOURCES(c, "qdisc limit (tc configuration)");
+    diag_free(&dg);
+
     /* The backlog's reason, as softnet_stat gives it, keeps Table 1's
      * rows. */
     c = RUN(&dg, HEALTHY,
@@ -359,6 +369,46 @@ test_kernel_drop_reasons(void **state)
     assert_string_equal(c->reason, "cpu_backlog");
     ASSERT_RESOURCES(c, "pcpu backlog");
     diag_free(&dg);
+    (void) state;
+}
+
+/* The passes of the rule book: the location's reason rows, then the
+ * reason's rows for any location, then the location's general rows. */
+static void
+test_reason_rule_order(void **state)
+{
+    static const char *const book =
+        "tap any - general\n"
+        "*/qdisc_drop any - anywhere\n"
+        "tap/qdisc_drop any - at the tap\n"
+        "pnic any - pnic general\n";
+    struct text t = { 0 };
+    char *error = NULL;
+    struct ps_rulebook *rb = ps_rulebook_parse(book, "rb", &error);
+    assert_non_null(rb);
+
+    add_host(&t, "hv1", (const struct elem[]) {
+        { "tap:vnet0:to_guest", "tap", "vm1", 1000, 500, NULL,
+          "qdisc_drop" } }, 1);
+    add_host(&t, "hv2", (const struct elem[]) {
+        { "pnic:eth0:tx", "pnic", NULL, 1000, 500, NULL, "qdisc_drop" } },
+        1);
+    add_host(&t, "hv3", (const struct elem[]) {
+        { "pnic:eth0:tx", "pnic", NULL, 1000, 500, NULL, "other" } }, 1);
+    struct ps_window *w = window_from_text(t.s, NULL, &error);
+    assert_non_null(w);
+    struct ps_contention_report report;
+    ps_contention_diagnose(rb, w, &report);
+    assert_int_equal(report.n_hosts, 3);
+    assert_string_equal(report.hosts[0].resources[0], "at the tap");
+    assert_int_equal(report.hosts[0].n_resources, 1);
+    assert_string_equal(report.hosts[1].resources[0], "anywhere");
+    assert_int_equal(report.hosts[1].n_resources, 1);
+    assert_string_equal(report.hosts[2].resources[0], "pnic general");
+    ps_contention_report_destroy(&report);
+    ps_window_destroy(w);
+    ps_rulebook_destroy(rb);
+    text_free(&t);
     (void) state;
 }
 
@@ -419,6 +469,7 @@ main(void)
         cmocka_unit_test(test_noise_floor),
         cmocka_unit_test(test_drop_reason_rules),
         cmocka_unit_test(test_kernel_drop_reasons),
+        cmocka_unit_test(test_reason_rule_order),
         cmocka_unit_test(test_hosts_independent_and_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,12 +19,13 @@ test_parse(void **state)
         "set cpu_high 0.8   # trailing comment\n"
         "set min_drops 5\n"
         "tap  aggregated  !cpu_high  Memory Bandwidth, numa\n"
-        "vswitch/meter any - meter rate limit\n", "rb", &error);
+        "vswitch/meter any - meter rate limit\n"
+        "*/qdisc_drop any - qdisc limit\n", "rb", &error);
     assert_non_null(rb);
     assert_true(rb->cpu_high == 0.8);
     assert_int_equal(rb->min_drops, 5);
     assert_true(rb->near_capacity == 0.9);      /* Default kept. */
-    assert_int_equal(rb->n_rules, 2);
+    assert_int_equal(rb->n_rules, 3);
 
     const struct ps_rule *r = &rb->rules[0];
     assert_int_equal(r->location, PS_TAP);
@@ -42,6 +43,11 @@ test_parse(void **state)
     assert_string_equal(r->reason, "meter");
     assert_int_equal(r->condition, PS_COND_NONE);
     assert_string_equal(r->resources[0], "meter rate limit");
+    assert_false(r->any_location);
+
+    r = &rb->rules[2];
+    assert_true(r->any_location);
+    assert_string_equal(r->reason, "qdisc_drop");
     ps_rulebook_destroy(rb);
     (void) state;
 }
@@ -64,6 +70,8 @@ test_errors(void **state)
                  "rb:2: unknown location \"router\"");
     expect_error("middlebox any - cpu\n", "not a data-plane location");
     expect_error("tap/ any - cpu\n", "lacks a drop reason");
+    expect_error("* any - cpu\n", "\"*\" needs a drop reason");
+    expect_error("*/ any - cpu\n", "lacks a drop reason");
     expect_error("tap sometimes - cpu\n", "unknown scope \"sometimes\"");
     expect_error("tap any hot cpu\n", "unknown condition \"hot\"");
     expect_error("tap any !- cpu\n", "unknown condition");

@@ -38,6 +38,8 @@ const char *ps_condition_name(enum ps_condition);
 
 struct ps_rule {
     enum ps_element_type location;
+    bool any_location;          /* "*" /REASON: the reason wherever it
+                                 * dominates ('location' is unused). */
     char *reason;               /* "drops.<reason>" that must dominate, or
                                  * NULL for any. */
     enum ps_scope scope;
