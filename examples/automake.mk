@@ -15,4 +15,6 @@ EXTRA_DIST += \
 	examples/fig13-1-lb2-bottleneck.jsonl \
 	examples/fig13-2-memory-contention.jsonl \
 	examples/fig13-3-lb2-bottleneck-again.jsonl \
-	examples/fig13-4-scaled-out.jsonl
+	examples/fig13-4-scaled-out.jsonl \
+	examples/recorded/kernel-tap-full-ring.jsonl \
+	examples/recorded/kernel-tap-txfilter.jsonl

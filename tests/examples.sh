@@ -30,6 +30,17 @@ contention fig10-backlog-contention.jsonl contention '"backlog"' \
     '["pcpu backlog"]' '[]'
 expect_json '.hosts[0].evidence.deduplicated > 0' 'true'
 
+# The kernel's drop reasons, recorded on real traffic by
+# tests/bpf/dropreason.sh (examples/recorded/, not generate.py's): one
+# VM's tap losing packets to its MAC filter is the filter (Table 1 alone
+# says a VM bottleneck); a full ring is the bottleneck.
+contention recorded/kernel-tap-txfilter.jsonl bottleneck '"tap"' \
+    '["guest mac filter"]' '["vmA"]'
+expect_json '.hosts[0].reason' '"tap_txfilter"'
+contention recorded/kernel-tap-full-ring.jsonl bottleneck '"tap"' \
+    '["vm bottleneck (cpu or bandwidth)"]' '["vmA"]'
+expect_json '.hosts[0].reason' '"full_ring"'
+
 # Figure 12 (b, c, d).
 rootcause() {
     local file=$1 topo=$2 tenant=$3 causes=$4 states=$5

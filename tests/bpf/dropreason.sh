@@ -12,7 +12,8 @@
 #      the agent says so once (or nothing) and counts as before;
 #   4. a veth's tbf qdisc that fills: queue_len against "tc -s qdisc", and
 #      perfsight show's delay against the qdisc's own backlog over its rate.
-# Needs root; AGENT and PERFSIGHT name the programs.
+# Needs root; AGENT and PERFSIGHT name the programs.  The recordings of 2
+# are examples/recorded/kernel-tap-*.jsonl (PERFSIGHT_BPF_SAVE=DIR).
 . "$(dirname "$0")/../agent/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 : "${PERFSIGHT:?PERFSIGHT must name the perfsight program}"
@@ -105,6 +106,11 @@ fi
 grep -v '^tap/' "$top/data/rulebook" >"$TMP/rulebook-no-reasons"
 cat "$TMP/r0.jsonl" "$TMP/r1.jsonl" >"$TMP/filter.jsonl"
 cat "$TMP/r1.jsonl" "$TMP/r2.jsonl" >"$TMP/ring.jsonl"
+# PERFSIGHT_BPF_SAVE=DIR keeps the two recordings (examples/recorded/).
+if [ -n "${PERFSIGHT_BPF_SAVE:-}" ]; then
+    cp "$TMP/filter.jsonl" "$PERFSIGHT_BPF_SAVE/kernel-tap-txfilter.jsonl"
+    cp "$TMP/ring.jsonl" "$PERFSIGHT_BPF_SAVE/kernel-tap-full-ring.jsonl"
+fi
 verdict() {
     "$PERFSIGHT" diagnose contention --format json "$@" 2>>"$TMP/notes" \
         | jq -c '.hosts[0] | [.verdict, .location, .reason, .resources]'
