@@ -3,7 +3,8 @@
 # on a fresh Debian 12 machine, as root.  build-aux/test runs it after
 # .ci/agent.sh (whose builds it reuses); it also runs alone.
 #   1. dependencies with apt (libbpf-dev, bpftool and clang come from
-#      build-aux/deps; here iproute2, jq, bc, curl)
+#      build-aux/deps; here iproute2, jq, bc, curl, and linux-perf for the
+#      kernel's own count of one reason)
 #   2. the sanitized build must have the BPF source (HAVE_BPF); the unit
 #      tests of the sources, the rule book and the contention diagnosis
 #   3. tests/bpf/dropreason.sh  drop reasons, the rule book's reason case,
@@ -23,7 +24,7 @@ step() { echo; echo "=== .ci/bpf.sh: $* ($(( $(date +%s) - t0 ))s)"; }
 
 step "installing dependencies"
 need=()
-for p in curl jq iproute2 python3 bc util-linux; do
+for p in curl jq iproute2 python3 bc util-linux linux-perf; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
         || need+=("$p")
 done

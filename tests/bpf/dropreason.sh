@@ -3,7 +3,8 @@
 # network namespaces of the test's own:
 #   1. a tap whose transmit filter (TUNSETTXFILTER) lets one MAC through and
 #      whose reader never reads: a known number of packets toward another
-#      MAC must show as drops.tap_txfilter, the ring's overflow as
+#      MAC must show as drops.tap_txfilter (and as perf's count of
+#      skb:kfree_skb with that reason), the ring's overflow as
 #      drops.full_ring, adding up to the kernel's tx_dropped;
 #   2. the rule book: the filter's loss, one VM's tap, is a "vm bottleneck"
 #      by its location alone and a "guest mac filter" by its reason; the
@@ -71,12 +72,48 @@ tapattr() {
                         | .attrs[$a] // 0' "$1"
 }
 
+# The kernel's own count of the drops of one reason, host-wide, while a
+# command runs: perf counting skb:kfree_skb with a filter on the reason's
+# value, with tracefs mounted in a mount namespace of its own (the host's
+# mounts stay as they are).  Prints the count, or nothing if it cannot.
+kernel_count() {
+    local reason=$1 value
+    shift
+    value=$(bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null \
+            | sed -n "s/^[[:space:]]*'SKB_DROP_REASON_$reason' val=\([0-9]*\)/\1/p")
+    [ -n "$value" ] || return 0
+    unshare -m sh -c 'v=$0 out=$1; shift
+        mount -t tracefs nodev /sys/kernel/tracing \
+        && exec perf stat -x, -e skb:kfree_skb --filter "reason == $v" \
+           -a -o "$out" -- "$@"' "$value" "$TMP/perf.csv" "$@" \
+        >"$TMP/perf.out" 2>"$TMP/perf.err" || return 0
+    sed -n 's/^\([0-9]*\),.*skb:kfree_skb.*/\1/p' "$TMP/perf.csv"
+}
+
 # 1. The filter's drops, then the ring's.
 records >"$TMP/r0.jsonl"
 k0=$(tx_dropped)
-sent=$(in_ns python3 "$agent_dir/udp-flood.py" 10.93.0.3 9 300)
+if command -v perf >/dev/null && command -v bpftool >/dev/null; then
+    perf_count=$(kernel_count TAP_TXFILTER ip netns exec "$NS" python3 \
+                 "$agent_dir/udp-flood.py" 10.93.0.3 9 300)
+    sent=$(cat "$TMP/perf.out")
+else
+    perf_count=
+    sent=$(in_ns python3 "$agent_dir/udp-flood.py" 10.93.0.3 9 300)
+fi
 records >"$TMP/r1.jsonl"
 k1=$(tx_dropped)
+if [ -n "$perf_count" ]; then
+    echo "   the kernel's own count (perf, skb:kfree_skb reason TAP_TXFILTER):" \
+         "$perf_count"
+    [ "$perf_count" = "$(tapattr "$TMP/r1.jsonl" drops.tap_txfilter)" ] \
+        && ok "drops.tap_txfilter is what perf counts on the tracepoint" \
+        || fail "perf counted $perf_count, the agent" \
+                "$(tapattr "$TMP/r1.jsonl" drops.tap_txfilter)"
+else
+    missing "perf (linux-perf) and bpftool, for the kernel's own count" \
+            "$(cat "$TMP/perf.err" 2>/dev/null)"
+fi
 echo "   sent $sent toward the filtered MAC; kernel tx_dropped $k0 -> $k1;" \
      "agent tap_txfilter $(tapattr "$TMP/r1.jsonl" drops.tap_txfilter)"
 if [ "$(tapattr "$TMP/r1.jsonl" drops.tap_txfilter)" = 300 ] \
