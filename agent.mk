@@ -43,7 +43,7 @@ lib_libperfsight_sources_la_LIBADD += $(LIBBPF_LIBS)
 $(BPF_OBJ): $(srcdir)/lib/sources/dropreason.bpf.c \
 		$(srcdir)/lib/sources/dropreason-key.h
 	$(AM_V_GEN)$(MKDIR_P) lib/sources && \
-	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 \
+	$(BPF_CLANG) -g -O2 -target bpf \
 		-I$(srcdir)/lib/sources -I/usr/include/$(BPF_MULTIARCH) \
 		$(LIBBPF_CFLAGS) -c $(srcdir)/lib/sources/dropreason.bpf.c -o $@
 $(BPF_SKEL): $(BPF_OBJ)
