@@ -55,24 +55,25 @@ ip netns exec "$NS" ip link set psbe0 up
 ip netns exec "$NS2" ip link set psbe1 up
 ip netns exec "$NS" ping -c1 -W2 -q 10.95.0.2 >/dev/null
 
-# start_agent on|off: the agent in the sender's namespace, its program's id
+# start_agent on|off: the agent in the receiver's namespace, where the
+# drops are (the program counts its own namespace's), its program's id
 # (when on) in $prog.
 prog=
 start_agent() {
     local before
     before=$(bpftool prog show -j | jq '[.[] | select(.name == "ps_kfree_skb") | .id]')
     if [ "$1" = off ]; then
-        PERFSIGHT_DROPREASON=off ip netns exec "$NS" "$AGENT" \
+        PERFSIGHT_DROPREASON=off ip netns exec "$NS2" "$AGENT" \
             --libvirt-uri=none --sources=netlink --listen=127.0.0.1:$P \
             >"$TMP/agent.log" 2>&1 &
     else
-        ip netns exec "$NS" "$AGENT" --libvirt-uri=none --sources=netlink \
+        ip netns exec "$NS2" "$AGENT" --libvirt-uri=none --sources=netlink \
             --listen=127.0.0.1:$P >"$TMP/agent.log" 2>&1 &
     fi
     agent=$!
     pids+=($agent)
     for _ in $(seq 100); do
-        ip netns exec "$NS" curl -sf -o /dev/null http://127.0.0.1:$P/healthz \
+        ip netns exec "$NS2" curl -sf -o /dev/null http://127.0.0.1:$P/healthz \
             && break
         sleep 0.1
     done
@@ -98,7 +99,7 @@ run() {
     local c0=0 t0=0 c1=0 t1=0 sent ns
     start_agent "${2%+stats}"
     [ "$2" = on+stats ] && sysctl -qw kernel.bpf_stats_enabled=1
-    ip netns exec "$NS" curl -sf -o /dev/null http://127.0.0.1:$P/v1/records
+    ip netns exec "$NS2" curl -sf -o /dev/null http://127.0.0.1:$P/v1/records
     [ -n "$prog" ] && read -r c0 t0 < <(prog_stat "$prog")
     read -r sent ns < <(ip netns exec "$NS" "$BENCH_BIN/udp-blast" \
                         10.95.0.2 9000 "$packets")

@@ -9,9 +9,9 @@
 /* The key of the BPF program's map, shared by the program
  * (dropreason.bpf.c) and the agent (dropreason.c). */
 struct ps_dropreason_key {
-    __u32 netns;                /* Inode of the device's network namespace,
-                                 * 0 if the packet had no device. */
-    __u32 ifindex;              /* 0 if the packet had no device. */
+    __u32 netns;                /* Inode of the device's network
+                                 * namespace. */
+    __u32 ifindex;
     __u32 reason;               /* enum skb_drop_reason. */
 };
 

@@ -48,6 +48,10 @@ struct sk_buff {
  * tracepoint with this reason; it is no drop. */
 #define PS_SKB_CONSUMED 1
 
+/* The agent's network namespace (set before loading): drops elsewhere on
+ * the host are not its elements', and other agents load their own copy. */
+const volatile __u32 ps_netns = 0;
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
     __uint(max_entries, PS_DROPREASON_MAX_KEYS);
@@ -69,10 +73,14 @@ ps_kfree_skb(struct bpf_raw_tracepoint_args *ctx)
         return 0;
     }
     dev = BPF_CORE_READ(skb, dev);
-    if (dev) {
-        key.ifindex = BPF_CORE_READ(dev, ifindex);
-        key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (!dev) {
+        return 0;               /* No element to give it to. */
     }
+    key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    if (ps_netns && key.netns != ps_netns) {
+        return 0;
+    }
+    key.ifindex = BPF_CORE_READ(dev, ifindex);
     count = bpf_map_lookup_elem(&drops, &key);
     if (count) {
         (*count)++;             /* This CPU's own slot: no atomics. */

@@ -206,7 +206,14 @@ dropreason_open(struct ps_dropreason **drp, char **errp)
         goto err;
     }
     libbpf_set_print(libbpf_quiet);
-    dr->skel = dropreason_bpf__open_and_load();
+    dr->skel = dropreason_bpf__open();
+    if (dr->skel) {
+        dr->skel->rodata->ps_netns = dr->netns;
+        if (dropreason_bpf__load(dr->skel)) {
+            dropreason_bpf__destroy(dr->skel);
+            dr->skel = NULL;
+        }
+    }
     if (!dr->skel) {
         error = errno ? errno : EINVAL;
         *errp = ps_xasprintf("cannot load the BPF program (%s)",
