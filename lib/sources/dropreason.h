@@ -8,9 +8,9 @@
 
 /* The kernel's packet drops by device and reason (enum skb_drop_reason),
  * counted by a BPF program on the skb:kfree_skb tracepoint
- * (docs/dropreason.md).  The netlink and softnet sources share one
- * instance: the program is loaded once per agent and its map read once per
- * sampling round. */
+ * (docs/dropreason.md).  The sources that use it share one instance: the
+ * program is loaded once per agent and its map read once per sampling
+ * round. */
 
 #include <stdbool.h>
 #include <stddef.h>
