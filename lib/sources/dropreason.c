@@ -44,12 +44,12 @@ ps_dropreason_name(const char *enum_name, char *buf, size_t size)
 bool
 ps_dropreason_is_tx(const char *reason)
 {
-    /* What tun_net_xmit() and the qdisc layer give: the packet was on its
-     * way out of the device. */
+    /* Only tun_net_xmit() gives these, and it counts them in tx_dropped.
+     * dev_ready, skb_ucopy_fault and socket_filter come from the receive
+     * path too (tun_get_user(), a host socket's filter), and a qdisc's
+     * drops are the qdisc's, not tx_dropped: they stay in the rest. */
     static const char *const tx_reasons[] = {
-        "dev_ready", "full_ring", "qdisc_congested", "qdisc_drop",
-        "qdisc_overlimit", "skb_ucopy_fault", "socket_filter", "tap_filter",
-        "tap_txfilter", "tc_egress",
+        "full_ring", "tap_filter", "tap_txfilter",
     };
     for (size_t i = 0; i < PS_ARRAY_SIZE(tx_reasons); i++) {
         if (!strcmp(reason, tx_reasons[i])) {

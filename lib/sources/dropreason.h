@@ -46,9 +46,9 @@ int ps_dropreason_refresh(struct ps_dropreason *, int64_t ts_ns);
 size_t ps_dropreason_device(const struct ps_dropreason *, uint32_t ifindex,
                             const struct ps_dropcount **countsp);
 
-/* Whether the kernel reason 'reason' is a transmit-side drop of the device
- * the packet was leaving by (the tap's queue toward its reader, a qdisc),
- * counted in the device's tx_dropped or its qdisc's drops. */
+/* Whether the kernel reason 'reason' is a drop of a tap's transmit path
+ * (toward its reader) that the tap counts in tx_dropped, whatever the
+ * packet's direction could otherwise be. */
 bool ps_dropreason_is_tx(const char *reason);
 
 /* Turns a name of enum skb_drop_reason ("SKB_DROP_REASON_FULL_RING") into
