@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "test-util.h"
+#include "sources/dropreason.h"
 #include "sources/sources.h"
 
 /* Returns the sample of 'element' or fails. */
@@ -372,6 +373,34 @@ test_netclass(void **state)
     ps_netclass_destroy(nc);
 }
 
+/* The kernel's reason names as attribute names, and which reasons are the
+ * tap's transmit drops (docs/dropreason.md). */
+static void
+test_dropreason_names(void **state)
+{
+    char buf[32];
+
+    assert_true(ps_dropreason_name("SKB_DROP_REASON_FULL_RING", buf,
+                                   sizeof buf));
+    assert_string_equal(buf, "full_ring");
+    assert_true(ps_dropreason_name("SKB_DROP_REASON_TAP_TXFILTER", buf,
+                                   sizeof buf));
+    assert_string_equal(buf, "tap_txfilter");
+    assert_false(ps_dropreason_name("SKB_NOT_DROPPED_YET", buf, sizeof buf));
+    assert_false(ps_dropreason_name("SKB_CONSUMED", buf, sizeof buf));
+    assert_false(ps_dropreason_name("SKB_DROP_REASON_MAX", buf, sizeof buf));
+    assert_false(ps_dropreason_name("SKB_DROP_REASON_", buf, sizeof buf));
+    /* Truncated to the buffer, still terminated. */
+    assert_true(ps_dropreason_name("SKB_DROP_REASON_CPU_BACKLOG", buf, 4));
+    assert_string_equal(buf, "cpu");
+
+    assert_true(ps_dropreason_is_tx("full_ring"));
+    assert_true(ps_dropreason_is_tx("tap_txfilter"));
+    assert_false(ps_dropreason_is_tx("dev_ready"));
+    assert_false(ps_dropreason_is_tx("cpu_backlog"));
+    (void) state;
+}
+
 int
 main(void)
 {
@@ -380,6 +409,7 @@ main(void)
         cmocka_unit_test(test_softnet_15_columns),
         cmocka_unit_test(test_softnet_11_columns),
         cmocka_unit_test(test_softnet_bad),
+        cmocka_unit_test(test_dropreason_names),
         cmocka_unit_test(test_procstat),
         cmocka_unit_test(test_cgroup),
         cmocka_unit_test(test_qmp),
