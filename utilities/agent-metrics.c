@@ -440,18 +440,24 @@ agent_render_prometheus(const struct ps_samples *samples, size_t *lenp)
     for (size_t i = 0; i < samples->n; i++) {
         const struct ps_sample *s = &samples->s[i];
         for (size_t j = 0; j < s->n_extra; j++) {
-            extras = ps_grow(extras, &allocated, n_extras + 1,
-                             sizeof *extras);
-            extras[n_extras++] = s->extra[j].name;
+            /* Few names, each in many samples: sort them, not the
+             * samples. */
+            const char *name = s->extra[j].name;
+            size_t k = 0;
+            while (k < n_extras && strcmp(extras[k], name)) {
+                k++;
+            }
+            if (k == n_extras) {
+                extras = ps_grow(extras, &allocated, n_extras + 1,
+                                 sizeof *extras);
+                extras[n_extras++] = name;
+            }
         }
     }
     if (n_extras) {
         qsort(extras, n_extras, sizeof *extras, compare_strings);
     }
     for (size_t i = 0; i < n_extras; i++) {
-        if (i && !strcmp(extras[i], extras[i - 1])) {
-            continue;
-        }
         put_extra_family(&b, samples, &l, extras[i]);
     }
     free(extras);
