@@ -115,24 +115,27 @@ for n in 256 1024; do
         wait "${pollers[@]}"
         w1=$(date +%s.%N)
         echo " $n devices, agents polled for $path:"
-        declare -A pct=()
+        declare -A pct=() us=()
         for i in "${!pids[@]}"; do
             t=$(( $(ticks "${pids[$i]}") - ${t0[$i]} ))
             read -r reqs size <"${out[$i]}"
             rm -f "${out[$i]}"
             pct[${names[$i]}]=$(awk -v t=$t -v k=$tck -v w0=$w0 -v w1=$w1 \
                 'BEGIN { printf "%.3f", 100 * t / k / (w1 - w0) }')
-            awk -v name="${names[$i]}" -v pct=${pct[${names[$i]}]} -v t=$t \
-                -v k=$tck -v reqs=$reqs -v size=$size 'BEGIN {
-                printf "  %-15s %7.3f %% of one CPU (%4d requests of %7d bytes, %4.0f us per request)\n",
-                    name, pct, reqs, size, 1e6 * t / k / reqs }'
+            us[${names[$i]}]=$(awk -v t=$t -v k=$tck -v reqs=$reqs \
+                'BEGIN { printf "%.0f", 1e6 * t / k / reqs }')
+            printf "  %-15s %7.3f %% of one CPU (%4d requests of %7d bytes," \
+                "${names[$i]}" "${pct[${names[$i]}]}" "$reqs" "$size"
+            printf " %6d us per request)\n" "${us[${names[$i]}]}"
         done
         for other in node-exporter node-exp-netdev old-agent; do
             [ -n "${pct[$other]:-}" ] || continue
-            awk -v a=${pct[agent]} -v b=${pct[$other]} -v o=$other 'BEGIN {
-                printf "  ratio agent / %-15s %.2f\n", o, (b > 0 ? a / b : 0) }'
+            awk -v a=${pct[agent]} -v b=${pct[$other]} -v o=$other \
+                -v ua=${us[agent]} -v ub=${us[$other]} 'BEGIN {
+                printf "  ratio agent / %-15s %.3f of CPU, %.3f per request\n",
+                    o, (b > 0 ? a / b : 0), (ub > 0 ? ua / ub : 0) }'
         done
-        unset t0 out pct
+        unset t0 out pct us
     done
     for p in "${pids[@]}"; do
         kill "$p" 2>/dev/null || true
