@@ -7,7 +7,9 @@
 # /v1/records and then for /metrics, the node exporters for /metrics (one
 # with Debian's default collectors, one with only the net devices').  The
 # CPU of each is its user+system time from /proc/PID/stat over the same
-# SECONDS (default 60; .ci/agent.sh gives fewer).  Figures are printed,
+# SECONDS (default 60; .ci/agent.sh gives fewer).  The QMP source is
+# active if a patched QEMU is cached (QEMU=none: not); the OVS source is
+# not (it would need ovs-vswitchd and ovsdb-server set up).  Figures are printed,
 # nothing is asserted.  Root is needed.
 #
 # usage: AGENT=... [OLD_AGENT=...] [NODE_EXPORTER=...] \
@@ -16,12 +18,25 @@ set -euo pipefail
 : "${AGENT:?AGENT must name an (optimised) perfsight-agent}"
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 OLD_AGENT=${OLD_AGENT:-}
+# The patched QEMU (build-aux/qemu-build), for the QMP source; none: no QMP.
+QEMU=${QEMU:-}
+if [ -z "$QEMU" ]; then
+    for d in $(ls -dt "${PERFSIGHT_CACHE:-/var/cache/perfsight}"/qemu-*/build \
+               2>/dev/null); do
+        case $d in *-unpatched/build) continue ;; esac
+        if [ -x "$d/qemu-system-x86_64" ]; then
+            QEMU=$d/qemu-system-x86_64
+            break
+        fi
+    done
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-60}
 NS=psacpu$$
 NS2=psacpup$$
 pids=()
 cmds=$(mktemp)
+tmp=$(mktemp -d)
 
 cleanup() {
     for p in "${pids[@]}"; do
@@ -30,7 +45,8 @@ cleanup() {
     done
     ip netns del "$NS" 2>/dev/null || true
     ip netns del "$NS2" 2>/dev/null || true
-    rm -f "$cmds"
+    [ -f "$tmp/qemu.pid" ] && kill "$(cat "$tmp/qemu.pid")" 2>/dev/null
+    rm -rf "$cmds" "$tmp"
 }
 trap cleanup EXIT
 
@@ -72,16 +88,36 @@ wait_http() {
 # The programs: name, port, pid.
 names=() ports=()
 start_agent() {
+    mkdir -p "$tmp/qmp-$1"
     ip netns exec "$NS" "$2" --listen=127.0.0.1:$3 --libvirt-uri=none \
-        --class='psd*=pnic' --host=bench 2>/dev/null &
+        --class='psd*=pnic' --host=bench --qmp-dir="$tmp/qmp-$1" \
+        2>/dev/null &
     pids+=($!) names+=("$1") ports+=("$3")
     # The wrapper of an uninstalled build execs the real program: same pid.
     wait_http "http://127.0.0.1:$3/healthz"
 }
 
+# One QEMU with a tap, its vCPU stopped (-S): QMP answers, nothing runs.
+# Each agent has a QMP socket of its own (a QMP server takes one client).
+qmp=none
+if [ -n "$QEMU" ] && [ "$QEMU" != none ]; then
+    mkdir -p "$tmp/qmp-agent" "$tmp/qmp-old-agent"
+    ip netns exec "$NS" "$QEMU" -name vmb -machine pc -accel tcg -m 64 -S \
+        -display none -vga none -no-user-config -nodefaults -serial none \
+        -netdev tap,id=net0,ifname=psacpt0,script=no,downscript=no \
+        -device virtio-net-pci,netdev=net0,id=nic0,romfile= \
+        -qmp "unix:$tmp/qmp-agent/vmb.sock,server=on,wait=off" \
+        -qmp "unix:$tmp/qmp-old-agent/vmb.sock,server=on,wait=off" \
+        -pidfile "$tmp/qemu.pid" -daemonize >"$tmp/qemu.log" 2>&1 \
+        || { echo "cpu.sh: QEMU did not start" >&2; cat "$tmp/qemu.log"; exit 1; }
+    ip -n "$NS" link set psacpt0 up
+    qmp="one QEMU (psacpt0, stopped vCPU)"
+fi
+
 tck=$(getconf CLK_TCK)
 echo "agent CPU when polled every 100 ms for $seconds s (veths; $(nproc)" \
-     "CPUs; Linux $(uname -r)): user+system from /proc/PID/stat"
+     "CPUs; Linux $(uname -r)): user+system from /proc/PID/stat;" \
+     "QMP source: $qmp; OVS source: not active (no ovs-vswitchd)"
 for n in 256 1024; do
     grow $n
     pids=() names=() ports=()
