@@ -9,8 +9,8 @@
 # CPU of each is its user+system time from /proc/PID/stat over the same
 # SECONDS (default 60; .ci/agent.sh gives fewer).  The QMP source is
 # active if a patched QEMU is cached (QEMU=none: not); the OVS source is
-# not (it would need ovs-vswitchd and ovsdb-server set up).  Figures are printed,
-# nothing is asserted.  Root is needed.
+# not (it would need ovs-vswitchd and ovsdb-server set up).  Figures are
+# printed, nothing is asserted.  Root is needed.
 #
 # usage: AGENT=... [OLD_AGENT=...] [NODE_EXPORTER=...] \
 #            bench/agent/cpu.sh [SECONDS]
@@ -109,7 +109,8 @@ if [ -n "$QEMU" ] && [ "$QEMU" != none ]; then
         -qmp "unix:$tmp/qmp-agent/vmb.sock,server=on,wait=off" \
         -qmp "unix:$tmp/qmp-old-agent/vmb.sock,server=on,wait=off" \
         -pidfile "$tmp/qemu.pid" -daemonize >"$tmp/qemu.log" 2>&1 \
-        || { echo "cpu.sh: QEMU did not start" >&2; cat "$tmp/qemu.log"; exit 1; }
+        || { echo "cpu.sh: QEMU did not start" >&2; cat "$tmp/qemu.log"
+             exit 1; }
     ip -n "$NS" link set psacpt0 up
     qmp="one QEMU (psacpt0, stopped vCPU)"
 fi
