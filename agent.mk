@@ -106,13 +106,14 @@ dist_noinst_SCRIPTS += .ci/agent.sh tests/agent/lib.sh tests/agent/http.sh \
 	tests/agent/qmp-query.py tests/agent/stalled-tap.py tests/agent/udp-flood.py \
 	.ci/middlebox.sh tests/middlebox/lib.sh tests/middlebox/chain.sh \
 	tests/middlebox/dag.sh tests/middlebox/pipelined-put.py
+dist_noinst_SCRIPTS += tests/agent/round.sh
 
 # Benchmarks: bench/agent/bench.sh (run by .ci/agent.sh) prints figures and
 # asserts nothing about time.
 noinst_PROGRAMS += bench/agent/bench-snapshot
 bench_agent_bench_snapshot_SOURCES = bench/agent/bench-snapshot.c
 bench_agent_bench_snapshot_LDADD = $(SOURCES_LDADD)
-EXTRA_DIST += bench/agent/bench.sh bench/agent/poll.py
+EXTRA_DIST += bench/agent/bench.sh bench/agent/cpu.sh bench/agent/poll.py
 
 # The middlebox preload library's benchmark (bench/middlebox/bench.sh, run
 # by .ci/middlebox.sh): the cost per wrapped call and haproxy's throughput.

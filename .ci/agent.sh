@@ -6,6 +6,8 @@
 #   2. the sanitized build (ASan, UBSan, -Werror) and the agent's unit tests
 #   3. tests/agent/http.sh   endpoints, bounded and malformed requests,
 #                            several agents, TLS and bearer tokens
+#   3b. tests/agent/round.sh requests of one round share its records;
+#                            a new round samples again
 #   4. tests/agent/live.sh   stalled tap, veths, RPS backlog drops,
 #                            Prometheus against /v1/records
 #   5. tests/agent/ovs.sh    the OVS source on the patched ovs-vswitchd, if
@@ -14,8 +16,11 @@
 #   6. tests/agent/qemu.sh   the QMP source on the patched QEMU, if a build
 #                            of it is cached (else it says it skips; with
 #                            CI=true, it fails)
-#   7. bench/agent/bench.sh  (optimised build) snapshot time and agent CPU;
-#                            figures, not pass/fail
+#   7. bench/agent/bench.sh  (optimised build) snapshot time, and agent CPU
+#                            next to prometheus-node-exporter's
+#                            (bench/agent/cpu.sh, PERFSIGHT_AGENT_POLL_SECONDS
+#                            each, 15 by default here, 60 alone); figures,
+#                            not pass/fail
 # Exits non-zero as soon as a step fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +33,8 @@ step() { echo; echo "=== .ci/agent.sh: $* ($(( $(date +%s) - t0 ))s)"; }
 
 step "installing dependencies"
 need=()
-for p in prometheus curl jq openssl iproute2 python3 bc procps; do
+for p in prometheus prometheus-node-exporter curl jq openssl iproute2 \
+         python3 bc procps; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
         || need+=("$p")
 done
@@ -55,6 +61,9 @@ export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 step "HTTP: endpoints, limits, several agents, TLS (tests/agent/http.sh)"
 bash tests/agent/http.sh
 
+step "rounds: shared, never stale (tests/agent/round.sh)"
+bash tests/agent/round.sh
+
 step "live devices and Prometheus (tests/agent/live.sh)"
 bash tests/agent/live.sh
 
@@ -68,6 +77,6 @@ step "benchmark, optimised build (bench/agent/bench.sh)"
 build-aux/build "$top/_build/optimised" CFLAGS="-O2 -g"
 AGENT="$top/_build/optimised/utilities/perfsight-agent" \
 BENCH_SNAPSHOT="$top/_build/optimised/bench/agent/bench-snapshot" \
-    bash bench/agent/bench.sh "${PERFSIGHT_AGENT_POLL_SECONDS:-20}"
+    bash bench/agent/bench.sh "${PERFSIGHT_AGENT_POLL_SECONDS:-15}"
 
 step "done"

@@ -9,10 +9,12 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <unistd.h>
 #include "test-util.h"
 #include "agent-config.h"
 #include "agent-metrics.h"
+#include "util.h"
 
 static void
 make_samples(struct ps_samples *samples)
@@ -138,6 +140,53 @@ test_json(void **state)
     ps_samples_destroy(&samples);
 }
 
+/* The numbers are written without printf: the same text as "%.17g",
+ * "%" PRIu64 and "%u.%09u" for the values at the edges of each way. */
+static void
+test_numbers(void **state)
+{
+    static const double gauges[] = {
+        0, -0.0, 1, 0.25, 1e10, 999999999999999.0, 1e15, 1e17, 123.5, -3,
+        1e-300, 2.5e15,
+    };
+    static const uint64_t counters[] = {
+        0, 9, 10, 99, 1000000000, UINT64_C(999999999999), INT64_MAX,
+    };
+    struct ps_samples samples;
+    char want[64];
+    size_t len;
+
+    for (size_t i = 0; i < PS_ARRAY_SIZE(gauges); i++) {
+        ps_samples_init(&samples, "hv1", 1);
+        struct ps_sample *s = ps_samples_add(&samples, PS_PNIC, "pnic:a:rx");
+        ps_sample_set_gauge(s, PS_CAPACITY_BPS, gauges[i]);
+        char *text = agent_render_prometheus(&samples, &len);
+        snprintf(want, sizeof want, "} %.17g\n", gauges[i]);
+        assert_non_null(strstr(text, want));
+        free(text);
+        ps_samples_destroy(&samples);
+    }
+    for (size_t i = 0; i < PS_ARRAY_SIZE(counters); i++) {
+        uint64_t v = counters[i];
+        ps_samples_init(&samples, "hv1", 1);
+        struct ps_sample *s = ps_samples_add(&samples, PS_PNIC, "pnic:a:rx");
+        ps_sample_set(s, PS_DROPS, v);
+        ps_sample_set(s, PS_IN_TIME_NS, v);
+        char *text = agent_render_prometheus(&samples, &len);
+        snprintf(want, sizeof want, "} %"PRIu64"\n", v);
+        assert_non_null(strstr(text, want));
+        snprintf(want, sizeof want, "} %"PRIu64".%09u\n", v / 1000000000,
+                 (unsigned int) (v % 1000000000));
+        assert_non_null(strstr(text, want));
+        free(text);
+        text = agent_render_json(&samples, &len);
+        snprintf(want, sizeof want, "\"drops\":%"PRIu64",", v);
+        assert_non_null(strstr(text, want));
+        free(text);
+        ps_samples_destroy(&samples);
+    }
+}
+
 /* Found by tests/fuzz/fuzz-qmp: a drop reason came from QEMU as it was and
  * the JSON kept it unescaped ("too-\bbig" gave a control character in a
  * key, a '"' would have ended it), so that perfsight's reader refused the
@@ -237,6 +286,7 @@ main(void)
         cmocka_unit_test(test_prometheus),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_escapes_reasons),
+        cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@ agent_config_init(struct agent_config *c)
     c->listen = ps_xstrdup("127.0.0.1:9464");
     c->max_connections = 32;
     c->request_timeout = 10;
+    c->round_ms = 10;
     c->sources = ps_xstrdup("all");
     c->env.procfs = ps_xstrdup("/proc");
     c->env.sysfs = ps_xstrdup("/sys");
@@ -159,6 +160,8 @@ agent_config_set(struct agent_config *c, const char *key, const char *value)
         return set_int(&c->max_connections, key, value, 1, 10000);
     } else if (!strcmp(key, "request-timeout")) {
         return set_int(&c->request_timeout, key, value, 1, 3600);
+    } else if (!strcmp(key, "round-ms")) {
+        return set_int(&c->round_ms, key, value, 0, 60000);
     } else if (!strcmp(key, "daemon-timeout-ms")) {
         return set_int(&c->env.timeout_ms, key, value, 1, 60000);
     } else if (!strncmp(key, "vm.", 3) && key[3]) {

@@ -23,6 +23,7 @@ struct agent_config {
     bool syslog;
     int max_connections;
     int request_timeout;        /* Seconds per connection. */
+    int round_ms;               /* Requests this close share a sample. */
     char *sources;              /* Comma-separated names, "all". */
 
     struct ps_source_env env;   /* Its strings are owned here. */

@@ -101,6 +101,66 @@ reply_text(struct MHD_Connection *conn, unsigned int status,
                  ps_xstrdup(text), strlen(text));
 }
 
+static int64_t
+monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * INT64_C(1000000000) + ts.tv_nsec;
+}
+
+void
+agent_round_clear(struct agent *agent)
+{
+    for (size_t i = 0; i < PS_ARRAY_SIZE(agent->answers); i++) {
+        if (agent->answers[i]) {
+            /* Freed when the last connection that queued it is done. */
+            MHD_destroy_response(agent->answers[i]);
+            agent->answers[i] = NULL;
+        }
+    }
+}
+
+/* Returns the round's answer in JSON or Prometheus text, taking a new
+ * sample if the round is over and rendering it if no request of the round
+ * has yet: a request is never answered from an older round, and requests
+ * of one round get the same records.  The caller holds the mutex. */
+static struct MHD_Response *
+round_answer(struct agent *agent, bool json)
+{
+    int64_t now = monotonic_ns();
+
+    if (!agent->round_start_ns
+        || now - agent->round_start_ns
+           >= agent->config.round_ms * INT64_C(1000000)) {
+        agent_round_clear(agent);
+        agent_sample(agent);
+        agent->round_start_ns = now;
+    }
+
+    struct MHD_Response **answer = &agent->answers[!json];
+    if (!*answer) {
+        size_t len;
+        char *body = (json
+                      ? agent_render_json(&agent->samples, &len)
+                      : agent_render_prometheus(&agent->samples, &len));
+        *answer = MHD_create_response_from_buffer(len, body,
+                                                  MHD_RESPMEM_MUST_FREE);
+        if (!*answer) {
+            free(body);
+            return NULL;
+        }
+        MHD_add_response_header(*answer, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                (json ? "application/json"
+                                 : "text/plain; version=0.0.4; "
+                                   "charset=utf-8"));
+        MHD_add_response_header(*answer, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                "no-store");
+    }
+    return *answer;
+}
+
 /* Compares in time that does not depend on where they differ. */
 static bool
 token_matches(const char *given, const char *token)
@@ -199,18 +259,13 @@ handle(void *agent_, struct MHD_Connection *conn, const char *url,
                           "/healthz\n");
     }
 
-    size_t len;
-    char *body;
     pthread_mutex_lock(&agent->mutex);
-    agent_sample(agent);
-    body = (json
-            ? agent_render_json(&agent->samples, &len)
-            : agent_render_prometheus(&agent->samples, &len));
-    ps_samples_clear(&agent->samples);
+    struct MHD_Response *resp = round_answer(agent, json);
+    enum MHD_Result ret = (resp
+                           ? MHD_queue_response(conn, MHD_HTTP_OK, resp)
+                           : MHD_NO);
     pthread_mutex_unlock(&agent->mutex);
-    return reply(conn, MHD_HTTP_OK,
-                 json ? "application/json"
-                 : "text/plain; version=0.0.4; charset=utf-8", body, len);
+    return ret;
 }
 
 static void

@@ -404,6 +404,7 @@ main(int argc, char *argv[])
     if (c->pidfile) {
         unlink(c->pidfile);
     }
+    agent_round_clear(&agent);
     ps_samples_destroy(&agent.samples);
     agent_close_sources(&agent);
     free(agent.token);
