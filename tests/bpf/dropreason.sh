@@ -171,8 +171,10 @@ echo "   full ring:              $by_ring"
 
 # 3. Without the privilege, and turned off.
 P2=$((P + 1))
-ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
-    --inh-caps=-all --bounding-set=-all \
+# Root without capabilities: another user could not reach a build in a
+# private directory (a clone under /root, or mktemp -d).
+ip netns exec "$NS" setpriv --inh-caps=-all --ambient-caps=-all \
+    --bounding-set=-all \
     "$AGENT" --host=hv1 --libvirt-uri=none --vm=psbtap0=vmA \
     --listen=127.0.0.1:$P2 --sources=netlink >"$TMP/nopriv.log" 2>&1 &
 pids+=($!)
