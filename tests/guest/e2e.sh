@@ -131,13 +131,16 @@ ip netns add "$NS"
 nsx ip link set lo up
 
 say "booting the guest (TCG): $image"
+# QEMU drains the guest's transmit ring on a timer, 8 packets a ms
+# (tx=timer, x-txtimer, x-txburst): slower than the guest's sender fills
+# it however fast TCG runs, so the queue stops for a ring-full.
 nsx "$QEMU" -name $VM -machine pc -accel tcg -m 256 -smp 1 \
     -display none -vga none -no-user-config -nodefaults \
     -kernel "$image" -initrd "$TMP/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet ps.ip=10.0.0.2/24 ps.peer=10.0.0.1" \
     -serial "file:$CONSOLE" -serial "unix:$TMP/ctl.sock,server=on,wait=off" \
     -netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no" \
-    -device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:12:34:57,romfile= \
+    -device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:12:34:57,romfile=,tx=timer,x-txtimer=1000000,x-txburst=8 \
     -device virtio-serial-pci,id=vser0 \
     -chardev "socket,id=guestd0,path=$GUESTS/$VM.sock,server=on,wait=off" \
     -device virtserialport,bus=vser0.0,chardev=guestd0,name=org.perfsight.guestd.0 \
