@@ -26,7 +26,10 @@ for i in $(seq 1 "$pairs"); do
 done
 in_ns() { ip netns exec "$ns" "$@"; }
 
-base=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral ports (32768 and up): a client socket of
+# the health checks or the gatherer must not take an agent's port before
+# the agent binds it (once in a CI run, one agent of 1000 never answered).
+base=$((20000 + RANDOM % (32768 - 20000 - n)))
 hosts=()
 for i in $(seq 0 $((n - 1))); do
     port=$((base + i))
