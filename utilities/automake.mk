@@ -7,6 +7,7 @@ utilities_perfsight_SOURCES = \
 	utilities/perfsight.c \
 	utilities/perfsight-attributes.c \
 	utilities/perfsight-diagnose.c \
+	utilities/perfsight-plot.c \
 	utilities/perfsight-record.c \
 	utilities/perfsight-show.c \
 	utilities/perfsight-watch.c

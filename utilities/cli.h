@@ -19,6 +19,14 @@ enum cli_format {
     CLI_JSON,
 };
 
+/* perfsight plot --mark NS[:LABEL]: a time to mark on the plot's axis. */
+struct cli_mark {
+    long long ts_ns;
+    const char *label;
+};
+
+#define CLI_MAX_MARKS 16
+
 struct cli_options {
     const char *input;          /* --input FILE, or NULL for live agents. */
     const char *topology;       /* --topology FILE. */
@@ -40,6 +48,10 @@ struct cli_options {
     long count;                 /* --count N, 0 = until stopped. */
     long long rotate_bytes;     /* --rotate-bytes N, 0 = never. */
     int rotate_keep;            /* --rotate-keep N. */
+
+    /* plot. */
+    struct cli_mark marks[CLI_MAX_MARKS];       /* --mark NS[:LABEL]. */
+    size_t n_marks;
 };
 
 #define EXIT_BAD_INPUT 1
@@ -75,6 +87,7 @@ int cmd_show(const struct cli_options *);
 int cmd_record(const struct cli_options *);
 int cmd_attributes(const struct cli_options *);
 int cmd_watch(const struct cli_options *);
+int cmd_plot(const struct cli_options *);
 int cmd_diagnose_contention(const struct cli_options *);
 int cmd_diagnose_rootcause(const struct cli_options *);
 

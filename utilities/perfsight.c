@@ -30,6 +30,8 @@ Commands:\n\
   diagnose rootcause       root cause in middlebox chains (Algorithm 2)\n\
   watch                    a refreshing view from the agents, worst first\n\
   record                   records from the agents to JSON Lines\n\
+  plot                     throughput and drops over time from a recording\n\
+                           (--input FILE, -o PREFIX: PREFIX.png, .svg)\n\
   attributes               the attribute names records carry\n\
 \n\
 Where the records come from (show, diagnose):\n\
@@ -58,6 +60,7 @@ Options:\n\
       --count N            record, watch: stop after N rounds\n\
       --rotate-bytes N     record: rotate FILE when it reaches N bytes\n\
       --rotate-keep N      record: rotated files to keep (default 5)\n\
+      --mark NS[:LABEL]    plot: mark this time (ns since the epoch)\n\
   -h, --help               this help\n\
   -V, --version            version\n\
 \n\
@@ -118,6 +121,28 @@ parse_end(const char *s)
     return v;
 }
 
+/* --mark NS[:LABEL]. */
+static void
+parse_mark(const char *s, struct cli_options *opts)
+{
+    if (opts->n_marks >= CLI_MAX_MARKS) {
+        cli_fatal(EXIT_USAGE, "--mark: at most %d marks", CLI_MAX_MARKS);
+    }
+    struct cli_mark *m = &opts->marks[opts->n_marks];
+    char *end;
+    errno = 0;
+    m->ts_ns = strtoll(s, &end, 10);
+    if (errno || m->ts_ns <= 0 || (*end && *end != ':')) {
+        cli_fatal(EXIT_USAGE, "--mark: \"%s\" is not NS[:LABEL] (NS: "
+                  "nanoseconds since the epoch)", s);
+    }
+    m->label = *end ? end + 1 : "";
+    if (strchr(m->label, '"') || strchr(m->label, '\\')) {
+        cli_fatal(EXIT_USAGE, "--mark: a label cannot hold '\"' or '\\'");
+    }
+    opts->n_marks++;
+}
+
 struct command {
     const char *name;
     const char *sub;            /* Second word, or NULL. */
@@ -130,6 +155,7 @@ static const struct command commands[] = {
     { "diagnose", "rootcause", cmd_diagnose_rootcause },
     { "watch", NULL, cmd_watch },
     { "record", NULL, cmd_record },
+    { "plot", NULL, cmd_plot },
     { "attributes", NULL, cmd_attributes },
 };
 
@@ -138,7 +164,7 @@ main(int argc, char *argv[])
 {
     enum {
         OPT_TENANT = 256, OPT_HOST, OPT_TOKEN_FILE, OPT_CACERT, OPT_TIMEOUT,
-        OPT_INTERVAL, OPT_COUNT, OPT_ROTATE_BYTES, OPT_ROTATE_KEEP,
+        OPT_INTERVAL, OPT_COUNT, OPT_ROTATE_BYTES, OPT_ROTATE_KEEP, OPT_MARK,
     };
     static const struct option long_options[] = {
         { "input", required_argument, NULL, 'i' },
@@ -158,6 +184,7 @@ main(int argc, char *argv[])
         { "count", required_argument, NULL, OPT_COUNT },
         { "rotate-bytes", required_argument, NULL, OPT_ROTATE_BYTES },
         { "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
+        { "mark", required_argument, NULL, OPT_MARK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -231,6 +258,9 @@ main(int argc, char *argv[])
         case OPT_ROTATE_KEEP:
             opts.rotate_keep = parse_count("--rotate-keep", optarg);
             break;
+        case OPT_MARK:
+            parse_mark(optarg, &opts);
+            break;
         case 'h':
             usage();
             return 0;
@@ -271,7 +301,7 @@ main(int argc, char *argv[])
                       words[needed]);
         }
         bool live = cmd->run == cmd_watch || cmd->run == cmd_record;
-        if (cmd->run != cmd_attributes && !opts.topology && (live || (!opts.input && !opts.prometheus))) {
+        if (cmd->run != cmd_attributes && cmd->run != cmd_plot && !opts.topology && (live || (!opts.input && !opts.prometheus))) {
             cli_fatal(EXIT_USAGE, "%s", live
                       ? "needs --topology FILE naming the hosts' agents"
                       : "needs --input FILE, --source prometheus=URL, or "
