@@ -85,8 +85,11 @@ ovs_start() {                   # ovs_start HOST
         --remote="punix:$run/db.sock" --unixctl="$run/ovsdb-server.ctl" \
         -vconsole:off "$run/conf.db"
     vsctl "$h" --no-wait init
+    # The switch's threads before the VMs' (nice -10), as operators give
+    # the datapath cores of its own: host CPU contention then shows where
+    # it hurts the VMs, not as a starved switch.
     OVS_RUNDIR=$run OVS_LOGDIR=$run OVS_DBDIR=$run OVS_PKGDATADIR=$ovs_tree \
-        inns "$h" "$ovs_tree/vswitchd/ovs-vswitchd" --detach --no-chdir \
+        inns "$h" nice -n -10 "$ovs_tree/vswitchd/ovs-vswitchd" --detach --no-chdir \
         --pidfile="$run/ovs-vswitchd.pid" --log-file="$run/ovs-vswitchd.log" \
         --disable-system -vconsole:off "unix:$run/db.sock"
     vsctl "$h" add-br br0 -- set bridge br0 datapath_type=netdev \
@@ -184,6 +187,53 @@ vm_up() {
     eval "host_of_$vm=$h"
 }
 
+# vm_tap_up HOST VM TENANT QUOTA_US: a VM whose NIC is a tap relayed by a
+# process of its own (lab/vmnic.c, as QEMU's tap backend), in a CPU cgroup
+# with QUOTA_US of CPU time every 100 ms: its vCPUs.  The VM's programs
+# join that cgroup with vm_exec.
+vm_tap_up() {
+    local h=$1 vm=$2 tenant=$3 quota=$4
+    lab_n_vms=$((lab_n_vms + 1))
+    local n=$lab_n_vms
+    ip netns add "$id-$vm"
+    lab_vms+=("$vm")
+    inns "$vm" ip link set lo up
+    mkdir -p "$tmp/$vm/shm"
+    chmod 1777 "$tmp/$vm/shm"
+    "$vmnic" "$id-$h" "vnet$n" "$id-$vm" eth0 >"$tmp/$vm/vmnic.out" 2>&1 &
+    local pid=$! i
+    lab_pids+=($pid)
+    for i in $(seq 50); do
+        grep -q ready "$tmp/$vm/vmnic.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q ready "$tmp/$vm/vmnic.out" || { cat "$tmp/$vm/vmnic.out" >&2; die "vmnic for $vm"; }
+    cgroup_limit "$vm" "$quota" "$pid"
+    inns "$vm" ip addr add "$lab_net.$n/24" dev eth0
+    inns "$vm" ip link set eth0 up
+    # A queue of 100 packets to the VM (the kernel's default is 500): at
+    # the lab's packet rates a throttled VM overflows it as a VM whose
+    # ring and queue hold fewer packets than a flood brings in one
+    # descheduling does.
+    inns "$h" ip link set "vnet$n" txqueuelen 100 up
+    vsctl "$h" add-port br0 "vnet$n"
+    echo "vm.vnet$n = $vm" >>"$tmp/$h/agent.conf"
+    echo "tenant.$vm = $tenant" >>"$tmp/$h/agent.conf"
+    eval "addr_$vm=$lab_net.$n"
+    eval "host_of_$vm=$h"
+}
+
+# vm_exec VM NAME COMMAND...: a program in VM, on its vCPUs (cgroup).
+vm_exec() {
+    local vm=$1 name=$2
+    shift 2
+    ip netns exec "$id-$vm" "$@" >"$tmp/$vm/$name.out" 2>&1 &
+    local pid=$!
+    lab_pids+=($pid)
+    cgroup_add "$vm" "$pid"
+    eval "pid_${vm}_$name=$pid"
+}
+
 addr_of() { eval "echo \$addr_$1"; }
 
 # guestd_up VM: perfsight-guestd in VM, answering its host's agent.
@@ -241,20 +291,23 @@ EOF
 }
 
 # cgroup_limit NAME QUOTA_US PID...: every thread of PIDs in a new CPU
-# cgroup allowed QUOTA_US of CPU time every 100 ms (cgroup v2, or v1's cpu
-# controller).
+# cgroup allowed QUOTA_US of CPU time every $cg_period us (cgroup v2, or
+# v1's cpu controller).  A VM's vCPUs are a cgroup with a 500 ms period:
+# a throttled VM is descheduled for hundreds of milliseconds, as a vCPU
+# thread that loses its core to others is.
+cg_period=500000
 cgroup_limit() {
     local name=$1 quota=$2 cg procs
     shift 2
     if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
         cg=/sys/fs/cgroup/$id-$name
         mkdir -p "$cg"
-        echo "$quota 100000" >"$cg/cpu.max"
+        echo "$quota $cg_period" >"$cg/cpu.max"
         procs=$cg/cgroup.procs
     elif [ -d /sys/fs/cgroup/cpu ]; then
         cg=/sys/fs/cgroup/cpu/$id-$name
         mkdir -p "$cg"
-        echo 100000 >"$cg/cpu.cfs_period_us"
+        echo "$cg_period" >"$cg/cpu.cfs_period_us"
         echo "$quota" >"$cg/cpu.cfs_quota_us"
         procs=$cg/tasks
     else
@@ -269,9 +322,24 @@ cgroup_limit() {
     done
 }
 
+cgroup_add() {                  # cgroup_add NAME PID: into NAME's cgroup
+    local cg=/sys/fs/cgroup/$id-$1 procs
+    if [ -f "$cg/cgroup.procs" ]; then procs=$cg/cgroup.procs
+    else procs=/sys/fs/cgroup/cpu/$id-$1/tasks; fi
+    echo "$2" >"$procs"
+}
+
+cgroup_quota() {                # cgroup_quota NAME QUOTA_US
+    if [ -f "/sys/fs/cgroup/$id-$1/cpu.max" ]; then
+        echo "$2 $cg_period" >"/sys/fs/cgroup/$id-$1/cpu.max"
+    else
+        echo "$2" >"/sys/fs/cgroup/cpu/$id-$1/cpu.cfs_quota_us"
+    fi
+}
+
 cgroup_unlimit() {              # cgroup_unlimit NAME
     if [ -f "/sys/fs/cgroup/$id-$1/cpu.max" ]; then
-        echo "max 100000" >"/sys/fs/cgroup/$id-$1/cpu.max"
+        echo "max $cg_period" >"/sys/fs/cgroup/$id-$1/cpu.max"
     else
         echo -1 >"/sys/fs/cgroup/cpu/$id-$1/cpu.cfs_quota_us"
     fi
@@ -339,7 +407,7 @@ record_start() {
 }
 
 record_stop() {
-    kill -TERM "$rec_pid" 2>/dev/null
+    kill -TERM "$rec_pid" 2>/dev/null || true
     wait "$rec_pid" 2>/dev/null || true
     [ -s "$rec_file" ] || { cat "$tmp"/record-*.err >&2; die "nothing recorded"; }
 }
@@ -360,7 +428,8 @@ states_of() {
 # What a contention diagnosis found: "verdict location: resources".
 contention_of() {
     jq -r --arg h "$2" '.hosts[] | select(.host == $h)
-        | "\(.verdict) \(.location // "-"): \(.resources | join(", "))"' "$1"
+        | "\(.verdict) \(.location // "-"): \(.resources | join(", "))"
+          + " [\(.vms | sort | join(","))]"' "$1"
 }
 
 # first_right KIND FILE TOPOLOGY T_INJ T_END WANT ARG: the seconds from
@@ -423,7 +492,7 @@ verdict() {
         jq -r '.tenants[0].middleboxes[] | "  evidence:  \(.id): in \(.in_bytes * 8 / .window_s / 1e6 | floor) Mbit/s, input time \(.in_time_s / .window_s * 100 | floor)% (at capacity \(.in_time_at_capacity_s / .window_s * 100 | floor)%), output time \(.out_time_s / .window_s * 100 | floor)% (at capacity \(.out_time_at_capacity_s / .window_s * 100 | floor)%)\(if (.waits_on | length) > 0 then ", waits on " + (.waits_on | join(",")) else "" end)"' \
             "$out/$exp.verdict.json"
     else
-        jq -r --arg h "$arg" '.hosts[] | select(.host == $h) | "  evidence:  \(.evidence.location_loss) of \(.evidence.total_loss) packets lost at \(.location // "-"); VMs: \(.vms | join(",")); " + ([.evidence.losses[:3][] | "\(.element) \(.loss)"] | join(", "))' \
+        jq -r --arg h "$arg" '.hosts[] | select(.host == $h) | "  evidence:  \(.evidence.location_loss) of \(.evidence.total_loss) packets lost at \(.location // "-"); host CPU \(.evidence.cpu_util // "?"); VMs: \(.vms | join(",")); " + ([.evidence.losses[:3][] | "\(.element) \(.loss)"] | join(", "))' \
             "$out/$exp.verdict.json"
     fi
     say "  right:     $ok; time to the first right verdict (100 ms polling): ${first} ms (right from then on: ${stable} ms)"
