@@ -90,7 +90,7 @@ EOF
 }
 
 fig12_uploads() {
-    inns ext python3 "$lab_top/tests/middlebox/pipelined-put.py" \
+    ip netns exec "$id-ext" python3 "$lab_top/tests/middlebox/pipelined-put.py" \
         "$(addr_of vm1)" 8080 1000000 >"$tmp/client.out" 2>&1 &
     upload_pid=$!
 }
