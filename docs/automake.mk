@@ -5,4 +5,5 @@ EXTRA_DIST += \
 	docs/dropreason.md \
 	docs/formats.md \
 	docs/fuzzing.md \
+	docs/lab.md \
 	docs/middlebox.md

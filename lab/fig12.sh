@@ -118,6 +118,7 @@ fig12_case() {
 }
 
 fig12_run() {
+    plot_elements='middlebox:*,pnic:*'
     progress "Figure 12: four VMs on hv1, pen and nginx under the preload library"
     fig12_setup
     fig12_uploads

@@ -132,6 +132,7 @@ fig13_case() {
 }
 
 fig13_run() {
+    plot_elements='middlebox:*,pnic:*'
     progress "Figure 13: two tenants' load balancers on hv1 (pen in VMs with tap NICs)"
     fig13_setup
     shape ext ext1 16mbit

@@ -90,6 +90,7 @@ fig8_case() {
 }
 
 fig8_run() {
+    plot_elements='tap:*,pnic:*,vswitch:*:eth0:*'
     progress "Figure 8: three tenant VMs on hv1 with tap NICs, flooded with UDP"
     fig8_setup
     fig8_case 3 "CPU-intensive tenant VMs" \

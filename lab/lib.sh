@@ -61,6 +61,43 @@ lab_cleanup() {
 
 inns() { local ns=$1; shift; ip netns exec "$id-$ns" "$@"; }
 
+# lab_reset: what an experiment made goes (its VMs with their processes
+# and ports, the agents, the programs outside, shapers and cgroups); the
+# hosts' switches and the outside world's namespace stay for the next.
+lab_reset() {
+    local -
+    set +e
+    local pid ns vm h cg i
+    for pid in "${lab_pids[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for ns in "${lab_vms[@]}" ext; do
+        ip netns pids "$id-$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+    done
+    wait 2>/dev/null
+    lab_pids=()
+    for h in "${lab_hosts[@]}"; do
+        for i in $(seq "$lab_n_vms"); do
+            vsctl "$h" --if-exists del-port br0 "vnet$i" >/dev/null 2>&1
+        done
+        sed -i '/^vm\.\|^tenant\./d' "$tmp/$h/agent.conf" 2>/dev/null
+        rm -f "$tmp/$h/guests"/*.sock
+    done
+    for vm in "${lab_vms[@]}"; do
+        ip netns del "$id-$vm" 2>/dev/null
+    done
+    lab_vms=()
+    inns ext tc qdisc del dev ext1 root 2>/dev/null
+    for cg in "${lab_cgroups[@]}"; do
+        for i in $(seq 50); do
+            [ -d "$cg" ] || break
+            rmdir "$cg" 2>/dev/null || sleep 0.1
+        done
+    done
+    lab_cgroups=()
+    return 0
+}
+
 # --- Open vSwitch in a host's namespace.
 
 ovs_env() {                     # ovs_env HOST: its run directory
@@ -162,6 +199,8 @@ host_up() {
     ovs_start "$h" 2>"$tmp/$h/ovs-start.err" \
         || { cat "$tmp/$h/ovs-start.err" >&2; die "Open vSwitch did not start"; }
     vsctl "$h" add-port br0 eth0
+    # Up, so that flooding to the bridge's own port is not a drop.
+    inns "$h" ip link set br0 up
 }
 
 # vm_up HOST VM [TENANT]: a VM on HOST, address $lab_net.N (printed).
@@ -266,6 +305,7 @@ run_mb() {
 # agent_up HOST PORT: the host's agent on 127.0.0.1:PORT of its namespace.
 agent_up() {
     local h=$1 port=$2
+    sed -i '/^[^vt]/d; /^tenant\.\|^vm\./!d' "$tmp/$h/agent.conf" 2>/dev/null || true
     cat >>"$tmp/$h/agent.conf" <<EOF
 host = $h
 listen = 127.0.0.1:$port
@@ -500,6 +540,7 @@ verdict() {
     local marks=(--mark "$t_inj:injected")
     [ "$first" = never ] \
         || marks+=(--mark "$((t_inj + first * 1000000)):right verdict")
+    [ -z "${plot_elements:-}" ] || marks+=(--elements "$plot_elements")
     "$perfsight" plot --input "$rec_file" -o "$out/$exp" "${marks[@]}" \
         >/dev/null 2>"$tmp/plot.err" || { cat "$tmp/plot.err" >&2; die "plot failed"; }
     say "  plot:      $out/$exp.png, $out/$exp.svg"

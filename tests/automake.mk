@@ -45,6 +45,7 @@ INTEGRATION_TESTS = \
 	tests/bad-input.sh \
 	tests/cli.sh \
 	tests/record.sh \
+	tests/plot.sh \
 	tests/live.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS) tests/lib.sh tests/streaming.sh \

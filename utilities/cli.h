@@ -52,6 +52,7 @@ struct cli_options {
     /* plot. */
     struct cli_mark marks[CLI_MAX_MARKS];       /* --mark NS[:LABEL]. */
     size_t n_marks;
+    const char *elements;       /* --elements GLOB[,GLOB...]. */
 };
 
 #define EXIT_BAD_INPUT 1

@@ -12,6 +12,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -166,10 +167,29 @@ compare_by_key(const void *a_, const void *b_)
     return a > b ? -1 : a < b;
 }
 
-/* Picks the (at most MAX_LINES) series with the highest 'key' above 0. */
+/* True if 'element' matches one of the comma-separated shell patterns in
+ * 'patterns' (all do if it is NULL). */
+static bool
+wanted(const char *patterns, const char *element)
+{
+    if (!patterns) {
+        return true;
+    }
+    char *copy = strdup(patterns), *save = NULL;
+    bool match = false;
+    for (char *p = strtok_r(copy, ",", &save); p && !match;
+         p = strtok_r(NULL, ",", &save)) {
+        match = !fnmatch(p, element, 0);
+    }
+    free(copy);
+    return match;
+}
+
+/* Picks the (at most MAX_LINES) series with the highest 'key' above 0
+ * among those --elements and --host ask for. */
 static size_t
-pick(struct series *all, size_t n, double (*key)(const struct series *),
-     const struct series **picked)
+pick(const struct cli_options *opts, struct series *all, size_t n,
+     double (*key)(const struct series *), const struct series **picked)
 {
     const struct series **candidates = calloc(n + 1, sizeof *candidates);
     size_t k = 0;
@@ -177,7 +197,9 @@ pick(struct series *all, size_t n, double (*key)(const struct series *),
         cli_fatal(EXIT_BAD_INPUT, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
-        if (all[i].n >= 2 && key(&all[i]) > 0) {
+        if (all[i].n >= 2 && key(&all[i]) > 0
+            && wanted(opts->elements, all[i].first->element)
+            && (!opts->host || !strcmp(opts->host, all[i].first->host))) {
             candidates[k++] = &all[i];
         }
     }
@@ -316,8 +338,8 @@ cmd_plot(const struct cli_options *opts)
 
     const struct series *by_throughput[MAX_LINES] = { NULL };
     const struct series *by_drops[MAX_LINES] = { NULL };
-    size_t n_tput = pick(all, n_series, key_throughput, by_throughput);
-    size_t n_drops = pick(all, n_series, key_drops, by_drops);
+    size_t n_tput = pick(opts, all, n_series, key_throughput, by_throughput);
+    size_t n_drops = pick(opts, all, n_series, key_drops, by_drops);
 
     f = fopen(gp, "w");
     if (!f) {

@@ -61,6 +61,8 @@ Options:\n\
       --rotate-bytes N     record: rotate FILE when it reaches N bytes\n\
       --rotate-keep N      record: rotated files to keep (default 5)\n\
       --mark NS[:LABEL]    plot: mark this time (ns since the epoch)\n\
+      --elements GLOB,...  plot: only elements whose ids match (shell\n\
+                           patterns; --host narrows to a host)\n\
   -h, --help               this help\n\
   -V, --version            version\n\
 \n\
@@ -165,6 +167,7 @@ main(int argc, char *argv[])
     enum {
         OPT_TENANT = 256, OPT_HOST, OPT_TOKEN_FILE, OPT_CACERT, OPT_TIMEOUT,
         OPT_INTERVAL, OPT_COUNT, OPT_ROTATE_BYTES, OPT_ROTATE_KEEP, OPT_MARK,
+        OPT_ELEMENTS,
     };
     static const struct option long_options[] = {
         { "input", required_argument, NULL, 'i' },
@@ -185,6 +188,7 @@ main(int argc, char *argv[])
         { "rotate-bytes", required_argument, NULL, OPT_ROTATE_BYTES },
         { "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
         { "mark", required_argument, NULL, OPT_MARK },
+        { "elements", required_argument, NULL, OPT_ELEMENTS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -260,6 +264,9 @@ main(int argc, char *argv[])
             break;
         case OPT_MARK:
             parse_mark(optarg, &opts);
+            break;
+        case OPT_ELEMENTS:
+            opts.elements = optarg;
             break;
         case 'h':
             usage();
