@@ -70,6 +70,7 @@ fig8_hog() {
     else
         vm_exec "$1" hog bash -c "exec -a lab-hog-$1 dd if=/dev/zero of=/dev/null bs=64M"
     fi
+    disown "$(eval "echo \$pid_${1}_hog")"
 }
 
 # fig8_case NAME TITLE INJECT WANT INJECTED
@@ -94,9 +95,9 @@ fig8_run() {
     progress "Figure 8: three tenant VMs on hv1 with tap NICs, flooded with UDP"
     fig8_setup
     fig8_case 3 "CPU-intensive tenant VMs" \
-        'for v in "${fig8_vms[@]}"; do cgroup_quota "$v" 100000; fig8_hog "$v" cpu; done; fig8_host_hogs' \
+        'for v in "${fig8_vms[@]}"; do cgroup_quota "$v" 50000; fig8_hog "$v" cpu; done; fig8_host_hogs' \
         "contention tap: cpu [web1,web2,web3]" \
-        "a busy loop in each VM (20% of a CPU each), two on the host's cores"
+        "a busy loop in each VM (10% of a CPU each), two on the host's cores"
     fig8_case 4 "memory-intensive tenant VMs" \
         'for v in "${fig8_vms[@]}"; do cgroup_quota "$v" 100000; fig8_hog "$v" memory; done' \
         "contention tap: memory bandwidth [web1,web2,web3]" \
