@@ -79,12 +79,7 @@ fig12_setup() {
 EOF
     # The preload library makes a program's segment at its first counted
     # call: one upload through the chain.
-    local i
-    for i in $(seq 50); do
-        inns ext curl -s -f --max-time 2 -o /dev/null -T /etc/hostname \
-            "http://$lb:8080/warm" && break
-        sleep 0.1
-    done
+    wait_http ext "http://$lb:8080/warm"
     wait_element hv1 middlebox:vm1:pen
     wait_element hv1 middlebox:vm2:nginx
 }
@@ -103,17 +98,7 @@ fig12_stop_uploads() {
 
 # fig12_case NAME TITLE INJECT WANT INJECTED
 fig12_case() {
-    say
-    say "== Figure 12($1): $2"
-    record_start "fig12$1" "$fig12_topology" hv1
-    sleep 1.5
-    local t_inj
-    t_inj=$(now_ns)
-    eval "$3"
-    sleep "$settle"
-    local t_end
-    t_end=$(now_ns)
-    record_stop
+    lab_case "fig12$1" "Figure 12($1): $2" "$fig12_topology" "$3"
     verdict "fig12$1" rootcause "$fig12_topology" "$t_inj" "$t_end" "$4" t1 "$5"
 }
 

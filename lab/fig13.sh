@@ -42,10 +42,8 @@ fig13_setup() {
     cgroup_limit lb2-pen $fig13_quota $(pids_of lb2 pen)
     fig13_topology=$tmp/fig13-topology.json
     fig13_write_topology
-    inns ext curl -s -f --max-time 2 -o /dev/null -T /etc/hostname \
-        "http://$(addr_of lb1):8080/warm" || true
-    inns ext curl -s -f --max-time 5 -o /dev/null -T /etc/hostname \
-        "http://$(addr_of lb2):8080/warm" || true
+    wait_http ext "http://$(addr_of lb1):8080/warm"
+    wait_http ext "http://$(addr_of lb2):8080/warm"
     wait_element hv1 middlebox:lb1:pen
     wait_element hv1 middlebox:lb2:pen
 }
@@ -117,20 +115,6 @@ fig13_scale_out() {
     fig13_tenant2 lb2 lb2b lb2c
 }
 
-# fig13_case NAME TITLE INJECT [SECONDS]: SECONDS (default 0) more for
-# the change to take (new VMs start, connections move) before the window.
-fig13_case() {
-    say
-    say "== Figure 13($1): $2"
-    record_start "fig13-$1" "$fig13_topology" hv1
-    sleep 1.5
-    fig13_t_inj=$(now_ns)
-    eval "$3"
-    sleep "$(( settle + ${4:-0} ))"
-    fig13_t_end=$(now_ns)
-    record_stop
-}
-
 fig13_run() {
     plot_elements='middlebox:*,pnic:*'
     progress "Figure 13: two tenants' load balancers on hv1 (pen in VMs with tap NICs)"
@@ -138,13 +122,15 @@ fig13_run() {
     shape ext ext1 16mbit
     fig13_client 1 0 lb1
     sleep 1
-    fig13_case 1 "tenant 2's load balancer runs short of CPU" 'fig13_tenant2 lb2'
-    verdict fig13-1-t2 rootcause "$fig13_topology" "$fig13_t_inj" "$fig13_t_end" \
+    lab_case fig13-1 "Figure 13(1): tenant 2's load balancer runs short of CPU" \
+        "$fig13_topology" 'fig13_tenant2 lb2'
+    verdict fig13-1-t2 rootcause "$fig13_topology" "$t_inj" "$t_end" \
         "lb2:Overloaded" t2 "tenant 2's uploads (4.8 Mbit/s) start through lb2 (0.2% of a CPU)"
-    verdict fig13-1-t1 rootcause "$fig13_topology" "$fig13_t_inj" "$fig13_t_end" \
+    verdict fig13-1-t1 rootcause "$fig13_topology" "$t_inj" "$t_end" \
         "client1:Underloaded" t1 "tenant 1's uploads through lb1 (50% of a CPU)"
-    fig13_case 4 "tenant 2 scales its load balancer out" \
-        'fig13_scale_out' 3
-    verdict fig13-4-t2 rootcause "$fig13_topology" "$fig13_t_inj" "$fig13_t_end" \
+    # 3 s more for the new VMs to start and the uploads to move.
+    lab_case fig13-4 "Figure 13(4): tenant 2 scales its load balancer out" \
+        "$fig13_topology" 'fig13_scale_out' 3
+    verdict fig13-4-t2 rootcause "$fig13_topology" "$t_inj" "$t_end" \
         "client2:Underloaded" t2 "two more load balancers like lb2; the uploads split over the three"
 }

@@ -75,17 +75,7 @@ fig8_hog() {
 
 # fig8_case NAME TITLE INJECT WANT INJECTED
 fig8_case() {
-    say
-    say "== Figure 8($1): $2"
-    record_start "fig8-$1" "$fig8_topology" hv1
-    sleep 1.5
-    local t_inj
-    t_inj=$(now_ns)
-    eval "$3"
-    sleep "$settle"
-    local t_end
-    t_end=$(now_ns)
-    record_stop
+    lab_case "fig8-$1" "Figure 8($1): $2" "$fig8_topology" "$3"
     fig8_hogs_stop
     verdict "fig8-$1" contention "$fig8_topology" "$t_inj" "$t_end" "$4" hv1 "$5"
 }

@@ -49,6 +49,15 @@ lab_cleanup() {
     for ns in "${lab_vms[@]}" "${lab_hosts[@]}" ext; do
         ip netns del "$id-$ns" 2>/dev/null
     done
+    cgroups_remove
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
+}
+
+inns() { local ns=$1; shift; ip netns exec "$id-$ns" "$@"; }
+
+# cgroups_remove: the cgroups made here (one goes once its last task has
+# been reaped).
+cgroups_remove() {
     local cg i
     for cg in "${lab_cgroups[@]}"; do
         for i in $(seq 50); do
@@ -56,10 +65,8 @@ lab_cleanup() {
             rmdir "$cg" 2>/dev/null || sleep 0.1
         done
     done
-    [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"
+    lab_cgroups=()
 }
-
-inns() { local ns=$1; shift; ip netns exec "$id-$ns" "$@"; }
 
 # lab_reset: what an experiment made goes (its VMs with their processes
 # and ports, the agents, the programs outside, shapers and cgroups); the
@@ -67,7 +74,7 @@ inns() { local ns=$1; shift; ip netns exec "$id-$ns" "$@"; }
 lab_reset() {
     local -
     set +e
-    local pid ns vm h cg i
+    local pid ns vm h i
     for pid in "${lab_pids[@]}"; do
         kill "$pid" 2>/dev/null
     done
@@ -88,13 +95,7 @@ lab_reset() {
     done
     lab_vms=()
     inns ext tc qdisc del dev ext1 root 2>/dev/null
-    for cg in "${lab_cgroups[@]}"; do
-        for i in $(seq 50); do
-            [ -d "$cg" ] || break
-            rmdir "$cg" 2>/dev/null || sleep 0.1
-        done
-    done
-    lab_cgroups=()
+    cgroups_remove
     return 0
 }
 
@@ -444,6 +445,33 @@ record_start() {
     ip netns exec "$id-$3" "$perfsight" record --topology "$2" --interval 0.1 \
         --timeout 2 -o "$rec_file" 2>"$tmp/record-$1.err" &
     rec_pid=$!
+}
+
+# lab_case NAME TITLE TOPOLOGY INJECT [SECONDS]: prints the case's title,
+# records the host's agent into $out/NAME.jsonl from 1.5 s before INJECT
+# (shell code) until $settle (plus SECONDS) after it, and sets t_inj and
+# t_end for verdict.
+lab_case() {
+    say
+    say "== $2"
+    record_start "$1" "$3" hv1
+    sleep 1.5
+    t_inj=$(now_ns)
+    eval "$4"
+    sleep "$(( settle + ${5:-0} ))"
+    t_end=$(now_ns)
+    record_stop
+}
+
+# wait_http NS URL: until an upload to URL from NS succeeds (5 s at most).
+wait_http() {
+    local i
+    for i in $(seq 50); do
+        inns "$1" curl -s -f --max-time 2 -o /dev/null -T /etc/hostname "$2" \
+            && return
+        sleep 0.1
+    done
+    die "nothing answers $2"
 }
 
 record_stop() {

@@ -53,13 +53,7 @@ start_chain() {
     ip netns exec "$id-vm1" env "${env[@]}" PERFSIGHT_PROG=pen \
         pen -f -r "$lb:8080" "$server:80" >"$tmp/vm1/pen.out" 2>&1 &
     chain_pids+=($!)
-    local i
-    for i in $(seq 50); do
-        inns ext curl -s -f --max-time 2 -o /dev/null -T /etc/hostname \
-            "http://$lb:8080/warm" && return
-        sleep 0.1
-    done
-    die "the chain did not start"
+    wait_http ext "http://$lb:8080/warm"
 }
 
 stop_chain() {
