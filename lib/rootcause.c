@@ -345,10 +345,13 @@ find_endpoints(struct ps_rootcause *rc)
 
     /* A sink: a middlebox waits to write to it, and either its per-peer
      * counters say so, or every measured successor it waits on waits for
-     * input (so no measured successor explains the wait). */
+     * input (so no measured successor explains the wait).  A middlebox
+     * blocked on both sides names its sinks only if it waited longer to
+     * write than to read: one mostly starved of input that also writes
+     * slowly at times is its source's problem, not its sinks'. */
     for (size_t o = 0; o < t->n_order; o++) {
         const struct ps_mb_verdict *v = measured(rc, t->order[o]);
-        if (!v || !v->write_blocked) {
+        if (!v || v->state != PS_MB_WRITE_BLOCKED) {
             continue;
         }
         bool all_read_blocked = true;
@@ -402,7 +405,7 @@ find_endpoints(struct ps_rootcause *rc)
                 continue;
             }
             n_measured++;
-            if (!s->read_blocked) {
+            if (s->state != PS_MB_READ_BLOCKED) {
                 all_read_blocked = false;
                 continue;
             }

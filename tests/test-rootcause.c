@@ -230,6 +230,7 @@ struct peer_case {
     double server_time, sink_time;      /* Seconds writing to each. */
     bool per_peer;                      /* The element has them. */
     bool sink_addressed;                /* The topology gives its address. */
+    double in_time;                     /* Seconds the filter waits to read. */
 };
 
 static void
@@ -252,7 +253,7 @@ run_peer_case(struct rc *rc, const struct peer_case *pc)
              ? ", {\"id\": \"sink\", \"addresses\": [\"10.0.4.2\"]}" : "");
     /* lb waits on filter; filter moves 2 MB to the server and 0.5 MB to
      * the sink a second (0.2 s and 0.05 s at capacity). */
-    add_mb(&rec, "lb", WB, "");
+    add_mb(&rec, "lb", pc->in_time ? RB : WB, "");
     for (int s = 0; s < 2; s++) {
         struct text peers = { 0 };
         if (pc->per_peer) {
@@ -269,8 +270,9 @@ run_peer_case(struct rc *rc, const struct peer_case *pc)
         }
         add_record(&rec, s, "hv1", "middlebox:filter", "middlebox", "filter",
                    "\"in_bytes\": %lld, \"out_bytes\": %lld, "
-                   "\"in_time_ns\": 0, \"out_time_ns\": %lld%s",
+                   "\"in_time_ns\": %lld, \"out_time_ns\": %lld%s",
                    2500000LL * s, 1300LL + 2500000LL * s,
+                   (long long) (pc->in_time * 1e9) * s,
                    (long long) ((pc->server_time + pc->sink_time) * 1e9) * s,
                    peers.s ? peers.s : "");
         text_free(&peers);
@@ -286,7 +288,9 @@ run_peer_case(struct rc *rc, const struct peer_case *pc)
     rc->error = ps_rootcause_diagnose(&rc->topo->tenants[0], rc->w,
                                       &rc->result);
     assert_null(rc->error);
-    assert_int_equal(rc->result.mbs[1].state, PS_MB_WRITE_BLOCKED);
+    assert_int_equal(rc->result.mbs[1].state, (pc->in_time
+                                               ? PS_MB_READ_BLOCKED
+                                               : PS_MB_WRITE_BLOCKED));
     text_free(&topo);
     text_free(&rec);
 }
@@ -320,6 +324,15 @@ test_dag_per_peer(void **state)
     run_peer_case(&rc, &(struct peer_case) { 0.05, 0.8, false, true });
     ASSERT_CAUSES(&rc.result, "server:Overloaded", "sink:Overloaded");
     assert_false(rc.result.mbs[1].by_peer);
+    rc_free(&rc);
+
+    /* A filter starved of input (0.9 s reading 2.5 MB) that also writes
+     * to the server slowly at times (0.3 s for 0.2 s at capacity) waited
+     * longer to read: the client is the cause, not the server (the lab's
+     * Figure 12(c)). */
+    run_peer_case(&rc, &(struct peer_case) { 0.3, 0.05, true, true, 0.9 });
+    assert_true(rc.result.mbs[1].write_blocked);
+    ASSERT_CAUSES(&rc.result, "client:Underloaded");
     rc_free(&rc);
     (void) state;
 }
