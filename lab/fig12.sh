@@ -4,7 +4,9 @@
 #   client (outside) -> lb (pen, vm1) -> filter (nginx, vm2) -> server (vm3)
 #                                                          \-> logstore (vm4)
 #
-# Every VM on host hv1, all traffic through its patched Open vSwitch.  The
+# The load balancer and the filter are VMs on host hv1, the server and the
+# log store VMs on host hv2, each host with its patched Open vSwitch and
+# its agent; the hosts' uplinks meet on the outside world's bridge.  The
 # filter proxies each upload to the server and copies it to the log store
 # (nginx's mirror module: it takes a connection's next request only once
 # both copies are written, so a slow log store holds the chain up as the
@@ -26,11 +28,13 @@
 fig12_setup() {
     vm_up hv1 vm1
     vm_up hv1 vm2
-    vm_up hv1 vm3
-    vm_up hv1 vm4
+    host_ensure hv2
+    vm_up hv2 vm3
+    vm_up hv2 vm4
     agent_up hv1 9464
+    agent_up hv2 9464
     shape vm1 eth0 100mbit
-    shape ext ext1 50mbit
+    shape ext phys 50mbit
     local lb filter server logstore
     lb=$(addr_of vm1) filter=$(addr_of vm2)
     server=$(addr_of vm3) logstore=$(addr_of vm4)
@@ -65,7 +69,8 @@ fig12_setup() {
     guestd_up vm2
     fig12_topology=$tmp/fig12-topology.json
     cat >"$fig12_topology" <<EOF
-{"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:9464"}],
+{"hosts": [{"id": "hv1", "agent": "$(agent_url hv1 9464)"},
+           {"id": "hv2", "agent": "$(agent_url hv2 9464)"}],
  "tenants": [{"id": "t1",
    "middleboxes": [
      {"id": "lb", "host": "hv1", "element": "middlebox:vm1:pen",
@@ -112,10 +117,10 @@ fig12_run() {
         'cgroup_limit server 1000 $(pids_of vm3 nginx)' \
         "server:Overloaded" "the server's CPU capped at 1% of a CPU (cgroup cpu.max)"
     fig12_case c "the client posts slowly" \
-        'cgroup_unlimit server; shape ext ext1 10mbit' \
+        'cgroup_unlimit server; shape ext phys 10mbit' \
         "client:Underloaded" "the server's cap lifted; the client's link at 10 Mbit/s (tc tbf)"
     fig12_case d "the log store (the paper's NFS server) is slow" \
-        'shape ext ext1 50mbit; cgroup_limit logstore 1000 $(pids_of vm4 nginx)' \
+        'shape ext phys 50mbit; cgroup_limit logstore 1000 $(pids_of vm4 nginx)' \
         "logstore:Overloaded" "the client back at 50 Mbit/s; the log store's CPU capped at 1% of a CPU"
     fig12_stop_uploads
 }

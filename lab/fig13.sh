@@ -65,7 +65,7 @@ fig13_write_topology() {
         links2="$links2${links2:+, }[\"client2\", \"$lb\"], [\"$lb\", \"server2\"]"
     done
     cat >"$fig13_topology" <<EOT
-{"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:9466"}],
+{"hosts": [{"id": "hv1", "agent": "$(agent_url hv1 9466)"}],
  "tenants": [
   {"id": "t1",
    "middleboxes": [{"id": "lb1", "host": "hv1", "element": "middlebox:lb1:pen", "capacity_bps": 100000000}],
@@ -119,7 +119,7 @@ fig13_run() {
     plot_elements='middlebox:*,pnic:*'
     progress "Figure 13: two tenants' load balancers on hv1 (pen in VMs with tap NICs)"
     fig13_setup
-    shape ext ext1 16mbit
+    shape ext phys 16mbit
     fig13_client 1 0 lb1
     sleep 1
     lab_case fig13-1 "Figure 13(1): tenant 2's load balancer runs short of CPU" \

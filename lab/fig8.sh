@@ -30,7 +30,7 @@ fig8_setup() {
     done
     agent_up hv1 9465
     fig8_topology=$tmp/fig8-topology.json
-    echo '{"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:9465"}], "tenants": []}' \
+    echo "{\"hosts\": [{\"id\": \"hv1\", \"agent\": \"$(agent_url hv1 9465)\"}], \"tenants\": []}" \
         >"$fig8_topology"
     sleep 0.5
     for vm in "${fig8_vms[@]}"; do

@@ -94,7 +94,7 @@ lab_reset() {
         ip netns del "$id-$vm" 2>/dev/null
     done
     lab_vms=()
-    inns ext tc qdisc del dev ext1 root 2>/dev/null
+    inns ext tc qdisc del dev phys root 2>/dev/null
     cgroups_remove
     return 0
 }
@@ -175,7 +175,36 @@ no_offload() {
 }
 
 lab_net=10.61.0
+mgmt_net=10.62.0
 lab_n_vms=0
+
+# lab_tls: the agents listen on the management network, which needs TLS
+# and a token (docs/agent.md): a certificate for every host's address,
+# made here for the run.
+lab_tls() {
+    local sans="" i
+    for i in $(seq 16); do
+        sans="$sans${sans:+,}IP:$mgmt_net.$i"
+    done
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=perfsight-lab" \
+        -addext "subjectAltName=$sans" -keyout "$tmp/key.pem" \
+        -out "$tmp/cert.pem" >/dev/null 2>&1 || die "openssl failed"
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/token"
+    echo >>"$tmp/token"
+    chmod 600 "$tmp/key.pem" "$tmp/token"
+}
+
+# agent_url HOST PORT: where the operator reaches HOST's agent.
+agent_url() { echo "https://$(eval "echo \$mgmt_of_$1"):$2"; }
+
+# agent_get HOST PATH: GET PATH from HOST's agent, from outside.
+agent_get() {
+    local port
+    port=$(sed -n 's/^listen = .*://p' "$tmp/$1/agent.conf")
+    inns ext curl -s -f --max-time 2 --cacert "$tmp/cert.pem" \
+        -H "Authorization: Bearer $(cat "$tmp/token")" \
+        "$(agent_url "$1" "$port")$2"
+}
 
 # host_up HOST: the host's namespace, OVS, the uplink to the outside world.
 host_up() {
@@ -190,18 +219,37 @@ host_up() {
         small_buffers ext
     fi
     local n=${#lab_hosts[@]}
+    if [ "$n" = 1 ]; then
+        # The outside world: the physical network (a bridge, "phys", the
+        # clients' address on it) and the management network ("mgmt",
+        # where the operator's perfsight reaches the agents).
+        inns ext ip link add phys type bridge
+        inns ext ip link add mgmt type bridge
+        inns ext ip addr add "$lab_net.254/24" dev phys
+        inns ext ip addr add "$mgmt_net.254/24" dev mgmt
+        inns ext ip link set phys up
+        inns ext ip link set mgmt up
+        lab_tls
+    fi
     ip link add eth0 netns "$id-$h" type veth peer name "ext$n" netns "$id-ext"
     inns "$h" ip link set eth0 up
-    inns ext ip link set "ext$n" up
+    inns ext ip link set "ext$n" master phys up
     no_offload ext "ext$n"
-    if [ "$n" = 1 ]; then
-        inns ext ip addr add "$lab_net.254/24" dev ext1
-    fi
+    ip link add mgmt0 netns "$id-$h" type veth peer name "mgmt$n" netns "$id-ext"
+    inns "$h" ip addr add "$mgmt_net.$n/24" dev mgmt0
+    inns "$h" ip link set mgmt0 up
+    inns ext ip link set "mgmt$n" master mgmt up
+    eval "mgmt_of_$h=$mgmt_net.$n"
     ovs_start "$h" 2>"$tmp/$h/ovs-start.err" \
         || { cat "$tmp/$h/ovs-start.err" >&2; die "Open vSwitch did not start"; }
     vsctl "$h" add-port br0 eth0
     # Up, so that flooding to the bridge's own port is not a drop.
     inns "$h" ip link set br0 up
+}
+
+# host_ensure HOST: host_up HOST unless it is up.
+host_ensure() {
+    printf '%s\n' "${lab_hosts[@]}" | grep -qx "$1" || host_up "$1"
 }
 
 # vm_up HOST VM [TENANT]: a VM on HOST, address $lab_net.N (printed).
@@ -303,13 +351,17 @@ run_mb() {
     lab_pids+=($!)
 }
 
-# agent_up HOST PORT: the host's agent on 127.0.0.1:PORT of its namespace.
+# agent_up HOST PORT: the host's agent, in its namespace, on PORT of its
+# management address (HTTPS with a token).
 agent_up() {
     local h=$1 port=$2
     sed -i '/^[^vt]/d; /^tenant\.\|^vm\./!d' "$tmp/$h/agent.conf" 2>/dev/null || true
     cat >>"$tmp/$h/agent.conf" <<EOF
 host = $h
-listen = 127.0.0.1:$port
+listen = $(eval "echo \$mgmt_of_$h"):$port
+tls-cert = $tmp/cert.pem
+tls-key = $tmp/key.pem
+token-file = $tmp/token
 sources = netlink,softnet,cpu,ovs,guest
 ovs-rundir = $(ovs_env "$h")
 guest-dir = $tmp/$h/guests
@@ -324,7 +376,7 @@ EOF
     lab_pids+=($!)
     local i
     for i in $(seq 100); do
-        inns "$h" curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return
+        agent_get "$h" /healthz >/dev/null && return
         sleep 0.1
     done
     cat "$tmp/$h/agent.out" >&2
@@ -423,10 +475,9 @@ EOF
 
 # wait_element HOST ELEMENT: until HOST's agent serves ELEMENT.
 wait_element() {
-    local port i
-    port=$(sed -n 's/^listen = 127.0.0.1://p' "$tmp/$1/agent.conf")
+    local i
     for i in $(seq 100); do
-        inns "$1" curl -s "http://127.0.0.1:$port/v1/records" \
+        agent_get "$1" /v1/records \
             | jq -e --arg e "$2" 'any(.[]; .element == $e)' >/dev/null 2>&1 \
             && return
         sleep 0.1
@@ -437,13 +488,14 @@ wait_element() {
 
 # --- Recording, verdicts, time to verdict, plots.
 
-# record_start NAME TOPOLOGY HOST: perfsight record at 100 ms from HOST's
-# namespace into $out/NAME.jsonl.
+# record_start NAME TOPOLOGY: perfsight record at 100 ms from outside (the
+# management network) into $out/NAME.jsonl.
 record_start() {
     rec_file=$out/$1.jsonl
     rm -f "$rec_file"
-    ip netns exec "$id-$3" "$perfsight" record --topology "$2" --interval 0.1 \
-        --timeout 2 -o "$rec_file" 2>"$tmp/record-$1.err" &
+    ip netns exec "$id-ext" "$perfsight" record --topology "$2" --interval 0.1 \
+        --timeout 2 --cacert "$tmp/cert.pem" --token-file "$tmp/token" \
+        -o "$rec_file" 2>"$tmp/record-$1.err" &
     rec_pid=$!
 }
 
@@ -454,7 +506,7 @@ record_start() {
 lab_case() {
     say
     say "== $2"
-    record_start "$1" "$3" hv1
+    record_start "$1" "$3"
     sleep 1.5
     t_inj=$(now_ns)
     eval "$4"

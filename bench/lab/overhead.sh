@@ -39,7 +39,7 @@ nginx_conf "$tmp/vm2/server.conf" "$tmp/vm2/server" "
         listen $server:80;
         root $tmp/vm2/server;
         location / { dav_methods PUT; }"
-echo '{"hosts": [{"id": "hv1", "agent": "http://127.0.0.1:9470"}], "tenants": []}' \
+echo "{\"hosts\": [{\"id\": \"hv1\", \"agent\": \"$(agent_url hv1 9470)\"}], \"tenants\": []}" \
     >"$tmp/topology.json"
 
 # start_chain PRELOAD(0|1): pen and nginx, with or without the library.
@@ -72,8 +72,9 @@ run_once() {
     start_chain "$2"
     local rec=
     if [ "$1" = 1 ]; then
-        ip netns exec "$id-hv1" "$perfsight" record --topology "$tmp/topology.json" \
-            --interval 0.1 -o /dev/null 2>/dev/null &
+        ip netns exec "$id-ext" "$perfsight" record --topology "$tmp/topology.json" \
+            --interval 0.1 --cacert "$tmp/cert.pem" --token-file "$tmp/token" \
+            -o /dev/null 2>/dev/null &
         rec=$!
     fi
     ip netns exec "$id-ext" python3 "$top/tests/middlebox/pipelined-put.py" \
