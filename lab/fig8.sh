@@ -6,7 +6,7 @@
 # tap relayed by a process of its own (lab/vmnic.c) as QEMU's tap backend
 # relays it, and whose programs, that process included, share a CPU
 # cgroup: the VM's vCPUs.  The outside world floods each VM with UDP
-# (iperf3, 20 Mbit/s of 1000-byte datagrams) throughout.
+# (iperf3, 10 Mbit/s of 1000-byte datagrams, paced every 100 us) throughout.
 #   (3) CPU-intensive VMs: each VM, allowed 65% of a CPU, runs a busy loop;
 #       together they want more than the host's two cores
 #       -> contention at the taps of all three, CPU
@@ -36,7 +36,7 @@ fig8_setup() {
     for vm in "${fig8_vms[@]}"; do
         # The outside world is other machines: the host's CPU contention
         # must not make it send in bursts (nice -10).
-        inns ext nice -n -10 iperf3 -c "$(addr_of "$vm")" -u -b 20M -l 1000 -t 600 \
+        inns ext nice -n -10 iperf3 -c "$(addr_of "$vm")" -u -b 10M -l 1000 --pacing-timer 100 -t 600 \
             >"$tmp/flood-$vm.out" 2>&1 &
         lab_pids+=($!)
     done
