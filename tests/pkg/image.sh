@@ -8,8 +8,8 @@
 # The console goes to a log, printed on failure.  As root (the image build
 # needs it; the boot does not).
 #
-# Environment: PERFSIGHT (the perfsight program; default the packaged
-# /usr/bin/perfsight, else _build/*/utilities/perfsight), IMAGE_PORT
+# Environment: PERFSIGHT (the perfsight program; default the one in
+# PERFSIGHT_DEBS, default _build/debs, from build-aux/package), IMAGE_PORT
 # (default 19464), BOOT_WAIT (seconds to wait for the agent, default 900:
 # TCG on 2 shared cores; not a timed assertion, a bound on waiting).
 set -u
@@ -39,12 +39,16 @@ trap 'cleanup; [ $failures = 0 ] || exit 1' EXIT
 
 [ "$(id -u)" = 0 ] || skip_test "building the image needs root"
 command -v jq >/dev/null || skip_test "jq is needed"
-if [ -z "${PERFSIGHT:-}" ]; then
-    for p in /usr/bin/perfsight "$ROOT"/_build/*/utilities/perfsight; do
-        [ -x "$p" ] && { PERFSIGHT=$p; break; }
+# The client: PERFSIGHT, else the packaged one, unpacked (not installed).
+debs=${PERFSIGHT_DEBS:-$ROOT/_build/debs}
+if [ -z "${PERFSIGHT:-}" ] && ls "$debs"/perfsight_*.deb >/dev/null 2>&1; then
+    for p in perfsight libperfsight0; do
+        dpkg-deb -x "$(ls "$debs"/${p}_*.deb | head -1)" "$TMP/client"
     done
+    export LD_LIBRARY_PATH=$(echo "$TMP"/client/usr/lib/*-linux-gnu)
+    PERFSIGHT=$TMP/client/usr/bin/perfsight
 fi
-[ -n "${PERFSIGHT:-}" ] || skip_test "no perfsight program (build it first)"
+[ -x "${PERFSIGHT:-}" ] || skip_test "no perfsight program (build-aux/package first)"
 
 t0=$(date +%s)
 img=$("$ROOT/build-aux/image" build) || { fail "build-aux/image build"; exit 1; }
@@ -86,11 +90,11 @@ done
     --token-file "$img/token" > "$TMP/show.txt" 2>&1 || true
 echo "perfsight show, from outside the image:"
 sed 's/^/  /' "$TMP/show.txt"
-ids=$(jq -r '.. | objects | .element? // empty' "$TMP/show.json" | sort -u)
-for want in vswitch:br0:p0:rx vswitch:br0:p0:tx pnic:eth0 cpu:; do
+ids=$(jq -r '.elements[].element' "$TMP/show.json" | sort -u)
+for want in vswitch:br0:p0:rx vswitch:br0:p0:tx pnic:eth0:rx backlog:cpu0 cpu:host; do
     grep -q "^$want" <<< "$ids" || fail "perfsight show lacks $want (has: $(echo $ids))"
 done
-jq -e '.. | objects | select(.host? == "perfsight-hv")' "$TMP/show.json" >/dev/null \
-    || fail "no element of host perfsight-hv"
+jq -e '[.elements[].host] | unique == ["perfsight-hv"]' "$TMP/show.json" >/dev/null \
+    || fail "elements of hosts other than perfsight-hv"
 echo "total: $(( $(date +%s) - t0 )) s"
 [ $failures = 0 ] && echo "PASS: tests/pkg/image.sh"
