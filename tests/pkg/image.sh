@@ -59,7 +59,7 @@ t1=$(date +%s)
 qpid=$!
 
 cat > "$TMP/topology.json" <<EOF
-{"hosts": [{"id": "perfsight-hv", "agent": "https://127.0.0.1:$PORT"}]}
+{"hosts": [{"id": "perfsight-hv", "agent": "https://127.0.0.1:$PORT"}], "tenants": []}
 EOF
 auth=(--cacert "$img/cert.pem" -H "Authorization: Bearer $(cat "$img/token")")
 up=no
