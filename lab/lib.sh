@@ -616,7 +616,7 @@ verdict() {
             "$out/$exp.verdict.json"
     fi
     say "  right:     $ok; time to the first right verdict (100 ms polling): ${first} ms (right from then on: ${stable} ms)"
-    results+=("$(printf '%-34s %-6s %8s %8s' "$exp" "$ok" "$first" "$stable")")
+    results+=("$(printf '%-34s %-6s %8s %8s' "${lab_run_tag:-}$exp" "$ok" "$first" "$stable")")
     local marks=(--mark "$t_inj:injected")
     [ "$first" = never ] \
         || marks+=(--mark "$((t_inj + first * 1000000)):right verdict")
