@@ -2,7 +2,7 @@
 # .ci/lab.sh: CI for the lab (docs/lab.md), on a fresh Debian 12 machine,
 # as root.  build-aux/test runs it last, after .ci/ovs.sh has built the
 # patched Open vSwitch into the cache it reuses; it also runs alone.
-#   lab/run --quick: Figures 8 (3-5), 12 (b-d) and 13 (1, 4) live, every
+#   lab/run --quick: Figures 12 (b-d) and 13 (1, 4) live, every
 #   verdict checked against the injected problem (lab/deps installs the
 #   Debian packages it runs).  Recordings, verdicts and plots in _lab/.
 #   bench/lab/overhead.sh: the lab's chain with and without the agent
